@@ -1,0 +1,5 @@
+import sys
+
+from cnforecast.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""The ``cnforecast`` command line."""

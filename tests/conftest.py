@@ -1,0 +1,42 @@
+"""Shared test settings: quiet, CPU-only, small."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+torch.set_num_threads(1)
+logging.getLogger("pytorch_lightning").setLevel(logging.ERROR)
+logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
+logging.getLogger("lightning_fabric").setLevel(logging.ERROR)
+
+#: Trainer settings every test model uses: CPU, no progress bar, no logger, no checkpoints.
+QUIET_TRAINER = {
+    "accelerator": "cpu",
+    "enable_progress_bar": False,
+    "enable_model_summary": False,
+    "logger": False,
+    "enable_checkpointing": False,
+}
+
+
+@pytest.fixture
+def quiet_trainer() -> dict:
+    """A fresh copy of :data:`QUIET_TRAINER` for ``pl_trainer_kwargs``."""
+    return dict(QUIET_TRAINER)
+
+
+@pytest.fixture(scope="session")
+def benchmark_data_dir() -> Path:
+    """The folder named by ``CNFORECAST_DATA``; tests needing real files skip without it."""
+    value = os.environ.get("CNFORECAST_DATA")
+    if not value:
+        pytest.skip("CNFORECAST_DATA is not set: the benchmark files are not available")
+    path = Path(value)
+    if not path.is_dir():
+        pytest.skip(f"CNFORECAST_DATA={value} is not a directory")
+    return path
