@@ -7,6 +7,17 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
+from cnforecast.models.circuitnet import CircuitNetModel
 from cnforecast.models.registry import MODELS, ModelSpec, available_models, create_model
+from cnforecast.models.serialization import register_safe_globals
 
-__all__ = ["MODELS", "ModelSpec", "__version__", "available_models", "create_model"]
+register_safe_globals()
+
+__all__ = [
+    "MODELS",
+    "CircuitNetModel",
+    "ModelSpec",
+    "__version__",
+    "available_models",
+    "create_model",
+]

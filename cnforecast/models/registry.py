@@ -172,8 +172,12 @@ MODELS: Mapping[str, ModelSpec] = MappingProxyType(
             name="dlinear",
             description="darts DLinearModel, weights shared across components (Zeng et al. 2023)",
             factory=_darts_model("DLinearModel"),
-            defaults={"shared_weights": True, "kernel_size": 25, "batch_size": 32,
-                      "optimizer_kwargs": {"lr": 5e-3}},
+            defaults={
+                "shared_weights": True,
+                "kernel_size": 25,
+                "batch_size": 32,
+                "optimizer_kwargs": {"lr": 5e-3},
+            },
             test_settings={**_TINY_TRAINING, "kernel_size": 5},
         ),
         "tide": ModelSpec(
@@ -181,8 +185,12 @@ MODELS: Mapping[str, ModelSpec] = MappingProxyType(
             description="darts TiDEModel (Das et al. 2023)",
             factory=_darts_model("TiDEModel"),
             defaults={"use_reversible_instance_norm": True, "batch_size": 32},
-            test_settings={**_TINY_TRAINING, "hidden_size": 8, "decoder_output_dim": 4,
-                           "temporal_decoder_hidden": 8},
+            test_settings={
+                **_TINY_TRAINING,
+                "hidden_size": 8,
+                "decoder_output_dim": 4,
+                "temporal_decoder_hidden": 8,
+            },
         ),
         "tsmixer": ModelSpec(
             name="tsmixer",
@@ -210,8 +218,13 @@ MODELS: Mapping[str, ModelSpec] = MappingProxyType(
             },
             test_settings={
                 **_TINY_TRAINING,
-                "model_kwargs": {"hidden_size": 8, "n_head": 2, "conv_hidden_size": 8,
-                                 "encoder_layers": 1, "decoder_layers": 1},
+                "model_kwargs": {
+                    "hidden_size": 8,
+                    "n_head": 2,
+                    "conv_hidden_size": 8,
+                    "encoder_layers": 1,
+                    "decoder_layers": 1,
+                },
             },
             requires=("neuralforecast",),
         ),

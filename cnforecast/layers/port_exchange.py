@@ -1,0 +1,49 @@
+"""Messages between units: output ports of a unit to the input ports of the units it feeds."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class PortExchange(nn.Module):
+    """One exchange of messages along the unit graph.
+
+    Output port ``p`` of unit ``u`` sends ``W_msg h`` to input port ``p`` of every unit
+    ``v`` that ``u`` is wired to; messages arriving at a port are averaged and added to its
+    state, followed by a norm. Input ports are the first ``P`` neurons of a unit, output
+    ports the last ``P``. All units exchange in one matrix product with the ``(M, M)``
+    row-normalised wiring matrix.
+    """
+
+    def __init__(self, d_model: int, n_ports: int) -> None:
+        super().__init__()
+        self.n_ports = n_ports
+        self.message = nn.Linear(d_model, d_model)
+        self.norm = nn.LayerNorm(d_model)
+
+    def forward(self, h: torch.Tensor, mixing: torch.Tensor) -> torch.Tensor:
+        """Exchange messages.
+
+        Parameters
+        ----------
+        h
+            ``(G, M, N, D)`` neuron states.
+        mixing
+            ``(M, M)`` wiring matrix, ``mixing[v, u] = 1 / in_degree(v)`` when ``u`` feeds
+            ``v``, else 0.
+
+        Returns
+        -------
+        torch.Tensor
+            ``(G, M, N, D)`` states with the input ports updated.
+        """
+        g, m, n, d = h.shape
+        p = self.n_ports
+        # output ports: (G, M, N, D) -> (G, M, P, D) -> messages (G, M, P * D)
+        messages = self.message(h[:, :, n - p :]).reshape(g, m, p * d)
+        # (M, M) @ (G, M, P * D) -> (G, M, P * D) -> (G, M, P, D): mean over incoming units
+        incoming = torch.matmul(mixing, messages).view(g, m, p, d)
+        ports = self.norm(h[:, :, :p] + incoming)
+        # (G, M, P, D) ++ (G, M, N - P, D) -> (G, M, N, D)
+        return torch.cat([ports, h[:, :, p:]], dim=2)
