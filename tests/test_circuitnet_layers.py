@@ -1,0 +1,216 @@
+"""Unit tests of the CircuitNet building blocks: shapes, motif terms, gradients, wiring."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from darts.utils.data.torch_datasets.utils import PLModuleInput, TorchTrainingSample
+from darts.utils.likelihood_models import GaussianLikelihood
+
+from cnforecast import CircuitNetModel
+from cnforecast.layers import (
+    MOTIFS,
+    AttentionMotif,
+    Circuit,
+    CircuitMotifUnits,
+    PatchEmbedding,
+    PortAssignment,
+    build_wiring,
+    patch_count,
+)
+
+SMALL = {
+    "d_model": 8,
+    "n_units": 3,
+    "n_neurons": 4,
+    "n_ports": 2,
+    "n_heads": 2,
+    "patch_len": 4,
+    "stride": 3,
+}
+
+
+def build_module(lookback, horizon, n_targets, past=0, future=0, static=0, static_rows=1, **kw):
+    """A CircuitNet Lightning module built, as darts builds it, from a training sample."""
+    model = CircuitNetModel(lookback, horizon, random_state=0, **{**SMALL, **kw})
+    sample = TorchTrainingSample(
+        past_target=np.zeros((lookback, n_targets), np.float32),
+        past_covariates=np.zeros((lookback, past), np.float32) if past else None,
+        historic_future_covariates=np.zeros((lookback, future), np.float32) if future else None,
+        future_covariates=np.zeros((horizon, future), np.float32) if future else None,
+        static_covariates=np.zeros((static_rows, static), np.float32) if static else None,
+        future_target=np.zeros((horizon, n_targets), np.float32),
+    )
+    model.train_sample = sample
+    model.pl_module_params["train_sample_shape"] = sample.sample_shapes()
+    torch.manual_seed(0)
+    return model._create_model(sample)
+
+
+def module_input(batch, lookback, horizon, n_targets, past=0, future=0, static=0, static_rows=1):
+    g = torch.Generator().manual_seed(1)
+
+    def rand(*shape):
+        return torch.randn(*shape, generator=g)
+
+    return PLModuleInput(
+        past_target=rand(batch, lookback, n_targets),
+        past_covariates=rand(batch, lookback, past) if past else None,
+        historic_future_covariates=rand(batch, lookback, future) if future else None,
+        future_covariates=rand(batch, horizon, future) if future else None,
+        static_covariates=rand(batch, static_rows, static) if static else None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("lookback", "horizon", "n_targets", "past", "future", "static", "static_rows", "nr_params"),
+    [
+        (37, 1, 1, 0, 0, 0, 1, 1),  # L not a multiple of the patch, H = 1, C = 1
+        (37, 5, 5, 0, 0, 0, 1, 1),  # C = 5
+        (23, 7, 5, 2, 3, 2, 5, 1),  # every covariate kind, static per component
+        (10, 3, 2, 1, 0, 4, 1, 2),  # window shorter than... several patches; global static
+        (3, 2, 1, 0, 1, 0, 1, 2),  # window shorter than one patch
+    ],
+)
+def test_forward_shape_at_odd_sizes(
+    lookback, horizon, n_targets, past, future, static, static_rows, nr_params
+):
+    likelihood = GaussianLikelihood() if nr_params == 2 else None
+    module = build_module(
+        lookback, horizon, n_targets, past, future, static, static_rows, likelihood=likelihood
+    )
+    batch = 3
+    x = module_input(batch, lookback, horizon, n_targets, past, future, static, static_rows)
+    out = module(x).prediction
+    assert out.shape == (batch, horizon, n_targets, nr_params)
+    assert torch.isfinite(out).all()
+
+
+def test_components_are_processed_independently_with_shared_weights():
+    module = build_module(24, 4, 3, use_reversible_instance_norm=False).eval()
+    x = module_input(2, 24, 4, 3)
+    full = module(x).prediction
+    alone = module(PLModuleInput(past_target=x.past_target[:, :, 1:2])).prediction
+    torch.testing.assert_close(full[:, :, 1:2], alone)
+
+
+@pytest.mark.parametrize("dropped", MOTIFS)
+def test_each_motif_term_changes_the_output(dropped):
+    module = build_module(24, 4, 2).eval()
+    x = module_input(2, 24, 4, 2)
+    with torch.no_grad():
+        before = module(x).prediction
+        for unit_step in module.circuit.units:
+            del unit_step.terms[dropped]
+        after = module(x).prediction
+    assert not torch.allclose(before, after, atol=1e-6)
+
+
+@pytest.mark.parametrize("motifs", [("linear",), ("attention",), ("product",), "linear+product"])
+def test_motif_subsets_build_only_their_terms(motifs):
+    module = build_module(24, 4, 1, motifs=motifs)
+    expected = set(motifs.split("+")) if isinstance(motifs, str) else set(motifs)
+    for unit_step in module.circuit.units:
+        assert set(unit_step.terms) == expected
+    assert module(module_input(2, 24, 4, 1)).prediction.shape == (2, 4, 1, 1)
+
+
+def test_every_parameter_gets_a_gradient():
+    module = build_module(20, 4, 3, past=2, future=1, static=2, static_rows=3)
+    x = module_input(4, 20, 4, 3, past=2, future=1, static=2, static_rows=3)
+    module(x).prediction.square().mean().backward()
+    missing = [
+        name
+        for name, p in module.named_parameters()
+        if p.grad is None or not torch.any(p.grad != 0)
+    ]
+    assert missing == []
+
+
+@pytest.mark.parametrize("n_units", [1, 2, 3, 5, 16, 64])
+@pytest.mark.parametrize("n_links", [0, 1, 3])
+def test_in_degree_is_bounded_whatever_the_number_of_units(n_units, n_links):
+    adjacency = build_wiring(n_units, n_links, seed=7)
+    in_degree = adjacency.sum(dim=1)
+    assert int(in_degree.max()) <= n_links + 2
+    assert not adjacency.diagonal().any(), "a unit must not feed itself"
+    for v in range(n_units):  # neighbours in time are always wired
+        for u in (v - 1, v + 1):
+            if 0 <= u < n_units:
+                assert adjacency[v, u]
+    # as many random links as there are free candidates, up to n_links
+    neighbours = torch.tensor([int(v > 0) + int(v < n_units - 1) for v in range(n_units)])
+    expected = neighbours + torch.clamp(n_units - 1 - neighbours, max=n_links)
+    assert torch.equal(in_degree, expected)
+
+
+def test_wiring_depends_on_the_seed_only():
+    assert torch.equal(build_wiring(12, 2, seed=3), build_wiring(12, 2, seed=3))
+    assert not torch.equal(build_wiring(12, 2, seed=3), build_wiring(12, 2, seed=4))
+
+
+def test_patch_embedding_covers_the_whole_window():
+    emb = PatchEmbedding(lookback=25, patch_len=4, stride=3, in_features=1, d_model=6)
+    assert emb.n_patches == patch_count(25, 4, 3) == 8
+    x = torch.zeros(2, 25, 1)
+    x[:, -1] = 1.0  # only the last step is non-zero: the last patch must see it
+    with torch.no_grad():
+        emb.position.zero_()
+        out = emb(x) - emb.proj.bias
+    assert torch.allclose(out[:, :-1], torch.zeros_like(out[:, :-1]))
+    assert out[:, -1].abs().sum() > 0
+
+
+def test_port_assignment_keeps_time_order():
+    assign = PortAssignment(n_patches=6, n_units=3, n_ports=2)
+    patches = torch.arange(6, dtype=torch.float32).view(1, 6, 1)
+    ports = assign(patches)  # (1, 3, 2, 1)
+    assert ports.shape == (1, 3, 2, 1)
+    assert ports.flatten().tolist() == [0, 1, 2, 3, 4, 5]
+
+
+def test_attention_stays_inside_each_unit():
+    attention = AttentionMotif(d_model=8, n_heads=2).eval()
+    h = torch.randn(2, 3, 4, 8)
+    changed = h.clone()
+    changed[:, 2] += 5.0  # perturb unit 2 only
+    with torch.no_grad():
+        a, b = attention(h), attention(changed)
+    torch.testing.assert_close(a[:, :2], b[:, :2])
+
+
+def test_unit_step_has_no_cross_unit_signal_and_exchange_follows_the_wiring():
+    circuit = Circuit(
+        n_units=4,
+        n_neurons=3,
+        n_ports=1,
+        d_model=8,
+        n_rounds=1,
+        n_links=0,
+        wiring_seed=0,
+        n_heads=2,
+        dropout=0.0,
+    ).eval()
+    steps = CircuitMotifUnits(4, 3, 8, 2, dropout=0.0).eval()
+    h = torch.randn(2, 4, 3, 8)
+    changed = h.clone()
+    changed[:, 0] += 1.0
+    with torch.no_grad():
+        torch.testing.assert_close(steps(h)[:, 1:], steps(changed)[:, 1:])
+        ports = torch.randn(2, 4, 1, 8)
+        moved = ports.clone()
+        moved[:, 0] += 1.0
+        # unit 0 feeds unit 1 only (chain wiring, no random links): units 2 and 3 unchanged
+        a, b = circuit(ports), circuit(moved)
+    assert not torch.allclose(a[:, 1], b[:, 1])
+    torch.testing.assert_close(a[:, 2:], b[:, 2:])
+
+
+def test_parameters_do_not_grow_with_the_number_of_components():
+    def count(module):  # darts' RINorm keeps an affine pair per component: not ours
+        return sum(
+            p.numel() for name, p in module.named_parameters() if not name.startswith("rin.")
+        )
+
+    assert count(build_module(24, 4, 1)) == count(build_module(24, 4, 9))
