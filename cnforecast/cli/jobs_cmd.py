@@ -1,0 +1,426 @@
+"""``cnforecast fit | predict | backtest | forecast-batch``: the forecasting jobs.
+
+Thin wrappers over :mod:`cnforecast.jobs`: they parse flags, call the library, print the
+result, and turn a :class:`~cnforecast.jobs.errors.JobError` into a one-line message on
+stderr and exit status 1 (argparse usage errors exit with 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from cnforecast.jobs.errors import JobError
+from cnforecast.jobs.tabular import FILL_METHODS
+
+_NOISY_LOGGERS = ("pytorch_lightning", "lightning.pytorch", "lightning_fabric", "lightning")
+#: Library warnings that say nothing actionable to a command-line user.
+_NOISE = (
+    r".*isinstance\(treespec, LeafSpec\)",
+    r".*'pin_memory' argument is set as true",
+    r".*Total length of .* across ranks is zero",
+    r".*does not have many workers",
+)
+
+
+def _csv_list(text: str) -> list[str]:
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    if not items:
+        raise argparse.ArgumentTypeError("expected a comma-separated list of names")
+    return items
+
+
+def _float_list(text: str) -> list[float]:
+    try:
+        return [float(item) for item in _csv_list(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numbers, got {text!r}"
+        ) from None
+
+
+def _bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "y", "on"):
+        return True
+    if value in ("0", "false", "no", "n", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
+def _devices(text: str) -> int | str:
+    return int(text) if text.isdigit() else text
+
+
+def _start(text: str) -> float | int:
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a fraction or a position, got {text!r}"
+        ) from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"a fractional start must be in (0, 1), got {value}")
+    return value
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _not_a_darts_error(record: logging.LogRecord) -> bool:
+    # darts logs every error it raises; the command reports the exception itself
+    return not (record.name.startswith("darts") and record.levelno >= logging.ERROR)
+
+
+def _quieten(quiet: bool, verbose: int) -> None:
+    """Lightning prints banners and tips at INFO level; keep them out unless asked for."""
+    level = logging.ERROR if quiet else logging.WARNING if not verbose else logging.INFO
+    for name in _NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(level)
+    if not verbose:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_not_a_darts_error)
+    for pattern in _NOISE:
+        warnings.filterwarnings("ignore", message=pattern)
+    if quiet:
+        warnings.simplefilter("ignore")
+
+
+def _run(job: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    def wrapper(args: argparse.Namespace) -> int:
+        _quieten(getattr(args, "quiet", False), getattr(args, "verbose", 0))
+        try:
+            return job(args)
+        except JobError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            print("interrupted; no partial output was left behind", file=sys.stderr)
+            return 130
+
+    return wrapper
+
+
+def _common(
+    parser: argparse.ArgumentParser,
+    *,
+    training: bool = False,
+    overwrite_help: str = "replace an existing output",
+) -> None:
+    parser.add_argument("--overwrite", action="store_true", help=overwrite_help)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar, errors only")
+    parser.add_argument(
+        "--accelerator", default=None, help="Lightning accelerator: cpu, gpu or auto (default)"
+    )
+    default = "none" if training else "the setting the model was trained with"
+    parser.add_argument(
+        "--fill",
+        choices=FILL_METHODS,
+        default=None,
+        help=f"missing values: an error (none), ffill, interpolate or zero (default: {default})",
+    )
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``fit``, ``predict``, ``backtest`` and ``forecast-batch`` commands."""
+    _register_fit(subparsers)
+    _register_predict(subparsers)
+    _register_backtest(subparsers)
+    _register_batch(subparsers)
+
+
+# --------------------------------------------------------------------------------------- fit
+def _register_fit(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "fit",
+        help="train a model on a CSV/Parquet table and save a model directory",
+        description="Train a model on a CSV/Parquet table and save a model directory. "
+        "Flags override the --config file, which overrides the defaults.",
+    )
+    data = p.add_argument_group("data")
+    data.add_argument("--data", required=True, help="training table (.csv or .parquet)")
+    data.add_argument("--time-col", help="time column (dates/times or integers)")
+    data.add_argument("--target-cols", type=_csv_list, help="comma-separated target columns")
+    data.add_argument("--past-cov-cols", type=_csv_list, help="past covariate columns")
+    data.add_argument("--future-cov-cols", type=_csv_list, help="future covariate columns")
+    data.add_argument("--id-col", help="series id column of a long table with many series")
+    model = p.add_argument_group("model and training")
+    model.add_argument("--config", help="YAML file with FitConfig keys (see docs/cli.md)")
+    model.add_argument("--model", help="registry model name (default circuitnet)")
+    model.add_argument("--input-chunk-length", type=_positive, help="look-back (default 96)")
+    model.add_argument("--output-chunk-length", type=_positive, help="horizon (default 24)")
+    model.add_argument("--epochs", type=_positive, help="training epochs")
+    model.add_argument("--batch-size", type=_positive, help="training batch size")
+    model.add_argument("--lr", type=float, help="learning rate")
+    model.add_argument("--seed", type=int, help="random seed (default 42)")
+    model.add_argument(
+        "--likelihood", choices=("quantile", "gaussian"), help="train a probabilistic model"
+    )
+    model.add_argument(
+        "--quantiles",
+        type=_float_list,
+        help="quantiles of --likelihood quantile (must include 0.5)",
+    )
+    model.add_argument(
+        "--val-fraction",
+        type=float,
+        help="end fraction of each series held out for validation (default 0)",
+    )
+    model.add_argument(
+        "--early-stopping-patience",
+        type=_positive,
+        help="epochs without validation improvement before stopping",
+    )
+    model.add_argument(
+        "--scale",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="standard-scale targets and covariates (default: yes)",
+    )
+    hw = p.add_argument_group("hardware (Lightning Trainer)")
+    hw.add_argument("--devices", type=_devices, help="device count or 'auto'")
+    hw.add_argument("--strategy", help="e.g. ddp, ddp_spawn, auto (default)")
+    hw.add_argument("--num-nodes", type=_positive, help="machines in a multi-node run")
+    hw.add_argument("--precision", help="Lightning precision, e.g. 32-true")
+    p.add_argument("--out", required=True, help="model directory to create")
+    _common(p, training=True)
+    p.set_defaults(func=_run(_fit))
+
+
+def _fit(args: argparse.Namespace) -> int:
+    from cnforecast.jobs.config import FitConfig
+    from cnforecast.jobs.fit import fit_job
+
+    config = FitConfig.from_yaml(args.config) if args.config else FitConfig()
+    overrides = {
+        "model": args.model,
+        "input_chunk_length": args.input_chunk_length,
+        "output_chunk_length": args.output_chunk_length,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "seed": args.seed,
+        "likelihood": args.likelihood,
+        "quantiles": args.quantiles,
+        "val_fraction": args.val_fraction,
+        "early_stopping_patience": args.early_stopping_patience,
+        "scale": args.scale,
+        "fill": args.fill,
+        "accelerator": args.accelerator,
+        "devices": args.devices,
+        "strategy": args.strategy,
+        "num_nodes": args.num_nodes,
+        "precision": args.precision,
+        "time_col": args.time_col,
+        "target_cols": args.target_cols,
+        "past_cov_cols": args.past_cov_cols,
+        "future_cov_cols": args.future_cov_cols,
+        "id_col": args.id_col,
+    }
+    config = config.merged(overrides)
+    result = fit_job(args.data, config, out=args.out, overwrite=args.overwrite, quiet=args.quiet)
+    if result.is_global_zero:
+        data = result.manifest["data"]
+        print(
+            f"saved {config.model} model to {result.out} "
+            f"({data['n_series']} series, frequency {data['freq']})"
+        )
+    return 0
+
+
+# ----------------------------------------------------------------------------------- predict
+def _register_predict(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "predict",
+        help="forecast the next n steps of each series in a table",
+        description="Forecast the next n steps after the end of each series in a table, "
+        "with a model directory written by `cnforecast fit`.",
+    )
+    p.add_argument("--model-dir", required=True, help="model directory from `cnforecast fit`")
+    p.add_argument("--data", required=True, help="history table (.csv or .parquet)")
+    p.add_argument("-n", type=_positive, required=True, help="forecast horizon in time steps")
+    p.add_argument(
+        "--num-samples", type=_positive, help="samples of a probabilistic model (default 100)"
+    )
+    p.add_argument(
+        "--quantiles",
+        type=_float_list,
+        default=None,
+        help="quantile columns of a probabilistic model (default 0.1,0.5,0.9)",
+    )
+    p.add_argument("--batch-size", type=_positive, help="series per forward pass")
+    p.add_argument("--out", required=True, help="forecast table to write (.csv or .parquet)")
+    _common(p)
+    p.set_defaults(func=_run(_predict))
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from cnforecast.jobs.predict import DEFAULT_QUANTILES, predict_job
+
+    frame = predict_job(
+        args.model_dir,
+        args.data,
+        args.n,
+        out=args.out,
+        num_samples=args.num_samples,
+        quantiles=args.quantiles or DEFAULT_QUANTILES,
+        fill=args.fill,
+        batch_size=args.batch_size,
+        overwrite=args.overwrite,
+        accelerator=args.accelerator or "auto",
+        quiet=args.quiet,
+    )
+    print(f"wrote {len(frame)} rows to {args.out}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------- backtest
+def _register_backtest(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "backtest",
+        help="historical forecasts of a saved model, with metrics and a plot",
+        description="Rolling-origin evaluation of a saved model: forecasts from --start on, "
+        "every --stride steps; writes metrics.json, metrics.csv, forecasts.csv and "
+        "backtest.png to --out.",
+    )
+    p.add_argument("--model-dir", required=True, help="model directory from `cnforecast fit`")
+    p.add_argument("--data", required=True, help="table with the series (.csv or .parquet)")
+    p.add_argument(
+        "--start",
+        type=_start,
+        default=0.8,
+        help="first forecast point: a fraction of each series (0.8, default) "
+        "or a position (an integer)",
+    )
+    p.add_argument(
+        "--horizon",
+        type=_positive,
+        help="steps per forecast (default: the model's output_chunk_length)",
+    )
+    p.add_argument("--stride", type=_positive, help="steps between forecasts (default: horizon)")
+    p.add_argument(
+        "--retrain",
+        type=_bool,
+        nargs="?",
+        const=True,
+        default=False,
+        help="retrain before each forecast (slow; default false)",
+    )
+    p.add_argument(
+        "--num-samples",
+        type=_positive,
+        help="samples per forecast of a probabilistic model; their mean is scored (default 100)",
+    )
+    p.add_argument("--out", required=True, help="report directory to create")
+    _common(p)
+    p.set_defaults(func=_run(_backtest))
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    from cnforecast.jobs.backtest import backtest_job
+
+    result = backtest_job(
+        args.model_dir,
+        args.data,
+        args.out,
+        start=args.start,
+        horizon=args.horizon,
+        stride=args.stride,
+        retrain=args.retrain,
+        num_samples=args.num_samples,
+        fill=args.fill,
+        overwrite=args.overwrite,
+        accelerator=args.accelerator or "auto",
+        quiet=args.quiet,
+    )
+    overall = result.metrics["overall"]
+    mape = overall["mape"]
+    mape_text = f"{mape:.3f}%" if mape is not None else "not defined (zeros in the actuals)"
+    print(
+        f"{result.metrics['settings']['n_forecasts']} forecasts, {overall['n_points']} points: "
+        f"MSE {overall['mse']:.6g}, MAE {overall['mae']:.6g}, MAPE {mape_text}"
+    )
+    print(f"wrote the report to {args.out}")
+    return 0
+
+
+# ---------------------------------------------------------------------------- forecast-batch
+def _register_batch(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "forecast-batch",
+        help="forecast many files with one model, in batches, resumably",
+        description="Forecast every series of many input files with batched predict calls. "
+        "Existing outputs are skipped (resumable); a bad file is reported in "
+        "OUT/_summary.json and the exit status is 1, the other files are still done.",
+    )
+    p.add_argument("--model-dir", required=True, help="model directory from `cnforecast fit`")
+    p.add_argument(
+        "--inputs", required=True, nargs="+", help="a folder, a quoted glob ('data/*.csv') or files"
+    )
+    p.add_argument("--out", required=True, help="output folder (created if needed)")
+    p.add_argument("-n", type=_positive, required=True, help="forecast horizon in time steps")
+    p.add_argument(
+        "--batch-size", type=_positive, default=256, help="series per predict call (default 256)"
+    )
+    p.add_argument(
+        "--num-samples", type=_positive, help="samples of a probabilistic model (default 100)"
+    )
+    p.add_argument(
+        "--quantiles",
+        type=_float_list,
+        default=None,
+        help="quantile columns of a probabilistic model (default 0.1,0.5,0.9)",
+    )
+    p.add_argument(
+        "--format",
+        choices=("csv", "parquet"),
+        default="csv",
+        help="output file format (default csv)",
+    )
+    _common(p, overwrite_help="recompute outputs that exist instead of skipping them")
+    p.set_defaults(func=_run(_batch))
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from cnforecast.jobs.batch import SUMMARY_FILE, forecast_batch_job
+    from cnforecast.jobs.predict import DEFAULT_QUANTILES
+
+    summary = forecast_batch_job(
+        args.model_dir,
+        args.inputs,
+        args.out,
+        args.n,
+        batch_size=args.batch_size,
+        num_samples=args.num_samples,
+        quantiles=args.quantiles or DEFAULT_QUANTILES,
+        output_format=args.format,
+        fill=args.fill,
+        overwrite=args.overwrite,
+        accelerator=args.accelerator or "auto",
+        quiet=args.quiet,
+    )
+    record: dict[str, Any] = summary.to_dict()
+    print(
+        f"{record['total']} files: {record['n_written']} written, {record['n_skipped']} "
+        f"skipped (already done), {record['n_failed']} failed; {record['n_series']} series in "
+        f"{record['n_predict_calls']} predict call(s)"
+    )
+    for failure in summary.failed:
+        print(f"failed: {failure['error']}", file=sys.stderr)
+    print(f"summary: {args.out}/{SUMMARY_FILE}")
+    return 0 if summary.ok else 1

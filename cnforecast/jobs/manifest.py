@@ -1,0 +1,286 @@
+"""Model directories: the saved darts model plus a ``manifest.json`` that describes it.
+
+A model directory holds
+
+``model.pt``, ``model.pt.ckpt``
+    The darts model, saved with ``model.save(path, clean=True)`` (no training data, no
+    Trainer settings) and loaded with darts' safe loader.
+``manifest.json``
+    Everything needed to use the model on new data: the format version, the cnforecast,
+    darts, torch and Python versions that wrote it, the model name, class and parameters,
+    the data columns and frequency, the fitted scaler (means and standard deviations as
+    plain numbers), the SHA-256 of the training data and of the model files, the creation
+    time and the resolved training configuration.
+
+Loading checks the format version, the darts version (a model pickled by another darts
+minor version may not load) and the SHA-256 of the model files, and raises
+:class:`~cnforecast.jobs.errors.ModelDirError` with an explanation when any check fails.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import json
+import logging
+import os
+import platform
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import darts
+import torch
+from darts.models.forecasting.torch_forecasting_model import TorchForecastingModel
+
+from cnforecast import __version__
+from cnforecast.jobs.errors import ModelDirError
+from cnforecast.jobs.io import atomic_directory, atomic_write_text, sha256_file
+from cnforecast.jobs.scaling import BundleScaler
+from cnforecast.jobs.tabular import ColumnSpec
+
+logger = logging.getLogger(__name__)
+
+FORMAT_NAME = "cnforecast-model"
+#: Bumped whenever the layout or the meaning of a manifest field changes.
+FORMAT_VERSION = 1
+MANIFEST_FILE = "manifest.json"
+MODEL_FILE = "model.pt"
+CHECKPOINT_FILE = MODEL_FILE + ".ckpt"
+
+
+@dataclass
+class LoadedModel:
+    """A model read from a model directory, with what is needed to apply it."""
+
+    model: TorchForecastingModel
+    manifest: dict[str, Any]
+    columns: ColumnSpec
+    scaler: BundleScaler | None
+    path: Path
+
+    @property
+    def freq(self) -> str | int:
+        return self.manifest["data"]["freq"]
+
+    @property
+    def input_chunk_length(self) -> int:
+        return int(self.manifest["model"]["input_chunk_length"])
+
+    @property
+    def output_chunk_length(self) -> int:
+        return int(self.manifest["model"]["output_chunk_length"])
+
+    @property
+    def probabilistic(self) -> bool:
+        return bool(self.model.supports_probabilistic_prediction)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return repr(value)
+
+
+def versions() -> dict[str, str]:
+    """The versions that matter for reading a model directory back."""
+    return {
+        "cnforecast": __version__,
+        "darts": darts.__version__,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def build_manifest(
+    *,
+    model: TorchForecastingModel,
+    model_name: str,
+    columns: ColumnSpec,
+    freq: str | int,
+    scaler: BundleScaler | None,
+    config: dict[str, Any],
+    data_sha256: str,
+    data_source: str,
+    n_series: int,
+) -> dict[str, Any]:
+    """The manifest record of a freshly trained model (file hashes are added on save)."""
+    params = {k: v for k, v in model.model_params.items() if k != "pl_trainer_kwargs"}
+    cls = type(model)
+    return {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "versions": versions(),
+        "model": {
+            "name": model_name,
+            "class": f"{cls.__module__}.{cls.__qualname__}",
+            "file": MODEL_FILE,
+            "input_chunk_length": int(model.input_chunk_length),
+            "output_chunk_length": int(model.output_chunk_length),
+            "probabilistic": bool(model.supports_probabilistic_prediction),
+            "params": _jsonable(params),
+        },
+        "data": {
+            "columns": columns.to_dict(),
+            "freq": freq,
+            "n_series": n_series,
+            "source": data_source,
+            "sha256": data_sha256,
+        },
+        "scaler": scaler.to_dict() if scaler is not None else None,
+        "config": _jsonable(config),
+        "files": {},
+    }
+
+
+def save_model_dir(
+    model: TorchForecastingModel,
+    manifest: dict[str, Any],
+    out: str | os.PathLike[str],
+    overwrite: bool = False,
+) -> Path:
+    """Write a model directory atomically; return its path.
+
+    The darts model is saved without training data or Trainer settings, and
+    ``manifest.json`` is written last with the SHA-256 of the model files.
+    """
+    out = Path(out)
+    with atomic_directory(out, overwrite=overwrite, marker=MANIFEST_FILE) as tmp:
+        model.save(str(tmp / MODEL_FILE), clean=True)
+        files = {
+            name: sha256_file(tmp / name)
+            for name in (MODEL_FILE, CHECKPOINT_FILE)
+            if (tmp / name).exists()
+        }
+        if CHECKPOINT_FILE not in files:
+            raise ModelDirError("the model has no weights to save: was it trained?")
+        record = {**manifest, "files": files}
+        atomic_write_text(tmp / MANIFEST_FILE, json.dumps(record, indent=2) + "\n")
+    logger.info("saved the model to %s", out)
+    return out
+
+
+def save_on_other_rank(model: TorchForecastingModel) -> None:
+    """Take part in a distributed save without writing anything (ranks other than 0).
+
+    Lightning's checkpointing is a collective operation: every process of a DDP run must
+    call it, and only rank 0 writes the checkpoint.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save(str(Path(tmp) / MODEL_FILE), clean=True)
+
+
+def read_manifest(model_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read and check ``manifest.json`` of a model directory (format and versions)."""
+    model_dir = Path(model_dir)
+    if not model_dir.is_dir():
+        raise ModelDirError(f"model directory {str(model_dir)!r} does not exist")
+    path = model_dir / MANIFEST_FILE
+    if not path.is_file():
+        raise ModelDirError(
+            f"{str(model_dir)!r} is not a cnforecast model directory: it has no {MANIFEST_FILE} "
+            "(create one with `cnforecast fit ... --out DIR`)"
+        )
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelDirError(f"{path} is corrupted (not valid JSON: {exc})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
+        raise ModelDirError(f"{path} is not a cnforecast model manifest")
+    written_by = manifest.get("versions", {})
+    version = manifest.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ModelDirError(
+            f"{str(model_dir)!r} was written by cnforecast {written_by.get('cnforecast', '?')} "
+            f"in model-directory format {version}; this cnforecast ({__version__}) reads "
+            f"format {FORMAT_VERSION}. Train the model again with this version, or use the "
+            "cnforecast version that wrote it"
+        )
+    saved_darts = str(written_by.get("darts", "?"))
+    if saved_darts.split(".")[:2] != darts.__version__.split(".")[:2]:
+        raise ModelDirError(
+            f"{str(model_dir)!r} was saved with darts {saved_darts}, but darts "
+            f"{darts.__version__} is installed; darts models are not portable across darts "
+            f"versions. Install darts=={saved_darts} or train the model again"
+        )
+    for name in ("cnforecast", "torch"):
+        if written_by.get(name) != versions()[name]:
+            logger.warning(
+                "%s was written with %s %s; %s is installed",
+                model_dir,
+                name,
+                written_by.get(name),
+                versions()[name],
+            )
+    for key in ("model", "data", "files"):
+        if not isinstance(manifest.get(key), dict):
+            raise ModelDirError(f"{path} is corrupted: the {key!r} record is missing")
+    return manifest
+
+
+def load_model_dir(
+    model_dir: str | os.PathLike[str],
+    pl_trainer_kwargs: dict[str, Any] | None = None,
+    map_location: str = "cpu",
+) -> LoadedModel:
+    """Load a model directory written by :func:`save_model_dir`.
+
+    Parameters
+    ----------
+    model_dir
+        The directory.
+    pl_trainer_kwargs
+        Lightning Trainer settings for prediction (e.g. ``{"accelerator": "gpu"}``).
+    map_location
+        Where to load the weights first; Lightning moves them to the accelerator.
+
+    Raises
+    ------
+    ModelDirError
+        For a missing, corrupted or incompatible directory.
+    """
+    model_dir = Path(model_dir)
+    manifest = read_manifest(model_dir)
+    for name, expected in manifest["files"].items():
+        path = model_dir / name
+        if not path.is_file():
+            raise ModelDirError(f"{str(model_dir)!r} is incomplete: {name} is missing")
+        if sha256_file(path) != expected:
+            raise ModelDirError(
+                f"{path} is corrupted: its SHA-256 differs from the one in {MANIFEST_FILE}"
+            )
+    if CHECKPOINT_FILE not in manifest["files"]:
+        raise ModelDirError(f"{model_dir / MANIFEST_FILE} lists no model weights")
+
+    class_path = str(manifest["model"].get("class", ""))
+    module_name, _, class_name = class_path.rpartition(".")
+    try:
+        cls = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError, ValueError):
+        raise ModelDirError(
+            f"the model class {class_path!r} of {str(model_dir)!r} cannot be imported here"
+        ) from None
+    if not (isinstance(cls, type) and issubclass(cls, TorchForecastingModel)):
+        raise ModelDirError(f"{class_path!r} is not a darts torch forecasting model")
+    try:
+        model = cls.load(
+            str(model_dir / MODEL_FILE),
+            pl_trainer_kwargs=pl_trainer_kwargs,
+            map_location=map_location,
+        )
+    except Exception as exc:  # unpickling raises many types; all mean "cannot use this file"
+        raise ModelDirError(f"cannot load the model in {str(model_dir)!r}: {exc}") from exc
+    try:
+        columns = ColumnSpec.from_dict(manifest["data"]["columns"])
+        scaler = BundleScaler.from_dict(manifest["scaler"]) if manifest.get("scaler") else None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelDirError(f"{model_dir / MANIFEST_FILE} is corrupted: {exc}") from None
+    return LoadedModel(
+        model=model, manifest=manifest, columns=columns, scaler=scaler, path=model_dir
+    )

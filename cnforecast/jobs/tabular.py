@@ -1,0 +1,528 @@
+"""Read CSV or Parquet tables into darts time series, with validation and clear errors.
+
+A table has one time column, one or more target columns, optional past and future covariate
+columns, and optionally an id column that holds many series in one long table (rows of one
+series need not be adjacent, but within a series they must be in time order). Values become
+``float32`` :class:`~darts.TimeSeries`.
+
+Future covariates (values known in advance, such as calendar features or planned prices) may
+extend past the end of the targets: trailing rows whose target cells are all empty are
+"future rows", used only for the future covariates. Past covariates are cut at the end of the
+targets.
+
+Everything a user can get wrong raises :class:`~cnforecast.jobs.errors.DataValidationError`
+with the column, series and row (1-based data row, header not counted) concerned.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import os
+import warnings
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from darts import TimeSeries
+
+from cnforecast.jobs.errors import DataValidationError, JobError
+from cnforecast.jobs.io import table_format
+
+logger = logging.getLogger(__name__)
+
+#: How missing values are handled (``--fill``): ``none`` reports them as an error;
+#: ``ffill`` carries the last value forward (leading gaps take the first value);
+#: ``interpolate`` fills linearly (edges take the nearest value); ``zero`` fills with 0.
+FILL_METHODS: tuple[str, ...] = ("none", "ffill", "interpolate", "zero")
+FillMethod = Literal["none", "ffill", "interpolate", "zero"]
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """Which columns of a table play which role.
+
+    Parameters
+    ----------
+    time
+        The time column: dates/times, or integers for a plain step index.
+    targets
+        The columns to forecast.
+    past_covariates
+        Columns known only up to the present.
+    future_covariates
+        Columns known in advance (also for the forecast horizon).
+    id
+        Column naming the series in a long table with many series; ``None`` for one series.
+
+    Examples
+    --------
+    >>> ColumnSpec(time="date", targets=("load",), id="meter").all_columns
+    ('meter', 'date', 'load')
+    """
+
+    time: str
+    targets: tuple[str, ...]
+    past_covariates: tuple[str, ...] = ()
+    future_covariates: tuple[str, ...] = ()
+    id: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("targets", "past_covariates", "future_covariates"):
+            object.__setattr__(self, name, tuple(getattr(self, name) or ()))
+        if not self.time:
+            raise DataValidationError("no time column given (--time-col)")
+        if not self.targets:
+            raise DataValidationError("no target column given (--target-cols)")
+        seen: dict[str, str] = {}
+        roles = [("id", [self.id] if self.id else []), ("time", [self.time])]
+        roles += [
+            ("target", self.targets),
+            ("past covariate", self.past_covariates),
+            ("future covariate", self.future_covariates),
+        ]
+        for role, names in roles:
+            for name in names:
+                if name in seen:
+                    raise DataValidationError(
+                        f"column {name!r} is given twice (as {seen[name]} and as {role}); "
+                        "each column can have one role only"
+                    )
+                seen[name] = role
+
+    @property
+    def value_columns(self) -> tuple[str, ...]:
+        """Targets, past covariates and future covariates, in that order."""
+        return self.targets + self.past_covariates + self.future_covariates
+
+    @property
+    def all_columns(self) -> tuple[str, ...]:
+        """Every column the spec names: id (if any), time, then the value columns."""
+        return ((self.id,) if self.id else ()) + (self.time, *self.value_columns)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (the ``columns`` record of a model manifest)."""
+        return {
+            "time": self.time,
+            "targets": list(self.targets),
+            "past_covariates": list(self.past_covariates),
+            "future_covariates": list(self.future_covariates),
+            "id": self.id,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ColumnSpec:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            time=data["time"],
+            targets=tuple(data["targets"]),
+            past_covariates=tuple(data.get("past_covariates") or ()),
+            future_covariates=tuple(data.get("future_covariates") or ()),
+            id=data.get("id"),
+        )
+
+
+@dataclass
+class SeriesBundle:
+    """The series read from one table: targets and covariates, aligned by position.
+
+    Attributes
+    ----------
+    targets
+        One target series per id (one series for a table without id column).
+    past_covariates, future_covariates
+        One covariate series per target series, or ``None`` if the spec has no such columns.
+    ids
+        The id of each series (``None`` for a table without id column).
+    freq
+        The common frequency: a pandas frequency string (``"h"``) or an integer step.
+    columns
+        The column roles the bundle was read with.
+    """
+
+    targets: list[TimeSeries]
+    past_covariates: list[TimeSeries] | None
+    future_covariates: list[TimeSeries] | None
+    ids: list[Hashable | None]
+    freq: str | int
+    columns: ColumnSpec
+    source: str = "data"
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    @classmethod
+    def concat(cls, bundles: Sequence[SeriesBundle]) -> SeriesBundle:
+        """One bundle holding the series of several (same columns and frequency)."""
+        if not bundles:
+            raise ValueError("no bundles to concatenate")
+        first = bundles[0]
+
+        def join(attr: str) -> list[TimeSeries] | None:
+            if getattr(first, attr) is None:
+                return None
+            return [s for b in bundles for s in getattr(b, attr)]
+
+        return cls(
+            targets=[s for b in bundles for s in b.targets],
+            past_covariates=join("past_covariates"),
+            future_covariates=join("future_covariates"),
+            ids=[i for b in bundles for i in b.ids],
+            freq=first.freq,
+            columns=first.columns,
+            source="+".join(b.source for b in bundles),
+        )
+
+
+def read_table(path: str | os.PathLike[str], columns: ColumnSpec | None = None) -> pd.DataFrame:
+    """Read a CSV or Parquet file into a DataFrame.
+
+    Parameters
+    ----------
+    path
+        A ``.csv``, ``.parquet`` or ``.pq`` file.
+    columns
+        If given, its id column is read as text, so ids such as ``007`` keep their zeros.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataValidationError(f"data file {str(path)!r} does not exist or is not a file")
+    try:
+        fmt = table_format(path)
+    except JobError as exc:
+        raise DataValidationError(str(exc)) from None
+    try:
+        if fmt == "csv":
+            dtype = {columns.id: str} if columns is not None and columns.id else None
+            df = pd.read_csv(path, dtype=dtype)
+        else:
+            df = pd.read_parquet(path)
+    except (ValueError, OSError) as exc:  # parser errors, empty files, bad encodings, bad parquet
+        raise DataValidationError(f"cannot read {str(path)!r} as {fmt}: {exc}") from None
+    if df.empty:
+        raise DataValidationError(f"{str(path)!r} has no data rows")
+    return df
+
+
+def load_series(
+    path: str | os.PathLike[str],
+    columns: ColumnSpec,
+    fill: FillMethod = "none",
+    min_length: int = 1,
+    min_length_reason: str = "",
+) -> SeriesBundle:
+    """Read a table file and turn it into series: :func:`read_table` + :func:`frame_to_series`."""
+    df = read_table(path, columns)
+    return frame_to_series(
+        df,
+        columns,
+        fill=fill,
+        min_length=min_length,
+        min_length_reason=min_length_reason,
+        source=str(path),
+    )
+
+
+def frame_to_series(
+    df: pd.DataFrame,
+    columns: ColumnSpec,
+    fill: FillMethod = "none",
+    min_length: int = 1,
+    min_length_reason: str = "",
+    source: str = "data",
+) -> SeriesBundle:
+    """Validate a table and turn it into ``float32`` darts series.
+
+    Parameters
+    ----------
+    df
+        The table, one row per time step (and series, with an id column).
+    columns
+        Which columns are time, targets, covariates and id.
+    fill
+        How to handle missing values, one of :data:`FILL_METHODS`.
+    min_length
+        The fewest time steps (of the targets) each series must have.
+    min_length_reason
+        Why, for the error message (e.g. ``"input_chunk_length 96 + output_chunk_length 24"``).
+    source
+        The name of the table in error messages (usually its file name).
+
+    Returns
+    -------
+    SeriesBundle
+
+    Raises
+    ------
+    DataValidationError
+        For a missing column (with close matches), a non-numeric value, a bad, unsorted or
+        duplicated time, an irregular or inconsistent frequency, missing values (with
+        ``fill="none"``), or a series shorter than ``min_length``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"time": pd.date_range("2024-01-01", periods=4, freq="h"),
+    ...                    "load": [1.0, 2.0, None, 4.0]})
+    >>> spec = ColumnSpec(time="time", targets=("load",))
+    >>> bundle = frame_to_series(df, spec, fill="interpolate")
+    >>> bundle.freq, bundle.targets[0].values().ravel().tolist()
+    ('h', [1.0, 2.0, 3.0, 4.0])
+    """
+    if fill not in FILL_METHODS:
+        raise DataValidationError(f"unknown fill method {fill!r}; choose one of {FILL_METHODS}")
+    _check_columns(df, columns, source)
+    df = df.reset_index(drop=True)
+    times = _parse_times(df[columns.time], columns.time, source)
+    values = {c: _parse_numeric(df[c], c, source) for c in columns.value_columns}
+
+    if columns.id:
+        ids = df[columns.id]
+        missing = ids.isna()
+        if missing.any():
+            row = int(np.flatnonzero(missing.to_numpy())[0]) + 1
+            raise DataValidationError(f"{source}: id column {columns.id!r} is empty at row {row}")
+        groups = list(df.groupby(columns.id, sort=False).indices.items())
+    else:
+        groups = [(None, np.arange(len(df)))]
+
+    out_targets: list[TimeSeries] = []
+    out_past: list[TimeSeries] = []
+    out_future: list[TimeSeries] = []
+    out_ids: list[Hashable | None] = []
+    common_freq: str | int | None = None
+    first_series_with_freq: Hashable | None = None
+    for key, rows in groups:
+        rows = np.asarray(rows)
+        label = f"{source}" + (f", series {key!r}" if columns.id else "")
+        t = times.iloc[rows]
+        _check_order(t, rows, label)
+        freq = _infer_freq(t, rows, label)
+        if common_freq is None:
+            common_freq, first_series_with_freq = freq, key
+        elif freq is not None and freq != common_freq:
+            raise DataValidationError(
+                f"{label}: frequency {freq!r} differs from {common_freq!r} of series "
+                f"{first_series_with_freq!r}; all series in a table must share one frequency"
+            )
+        n_target = _target_length(values, columns, rows)
+        if n_target < min_length:
+            why = f" ({min_length_reason})" if min_length_reason else ""
+            raise DataValidationError(
+                f"{label}: the series has {n_target} time steps with target values, but at "
+                f"least {min_length} are needed{why}"
+            )
+        target_block = _block(values, columns.targets, rows[:n_target], fill, label)
+        out_targets.append(_make_series(t.iloc[:n_target], target_block, columns.targets, freq))
+        if columns.past_covariates:
+            block = _block(values, columns.past_covariates, rows[:n_target], fill, label)
+            out_past.append(_make_series(t.iloc[:n_target], block, columns.past_covariates, freq))
+        if columns.future_covariates:
+            block = _block(values, columns.future_covariates, rows, fill, label)
+            out_future.append(_make_series(t, block, columns.future_covariates, freq))
+        out_ids.append(key)
+
+    if common_freq is None:  # every series has a single row: min_length < 2
+        raise DataValidationError(f"{source}: cannot infer a frequency from one time step")
+    return SeriesBundle(
+        targets=out_targets,
+        past_covariates=out_past if columns.past_covariates else None,
+        future_covariates=out_future if columns.future_covariates else None,
+        ids=out_ids,
+        freq=common_freq,
+        columns=columns,
+        source=source,
+    )
+
+
+def suggest(name: str, candidates: Iterable[str]) -> str:
+    """A ``"; did you mean ...?"`` hint with the close matches of ``name``, or ``""``.
+
+    Examples
+    --------
+    >>> suggest("tempreature", ["temperature", "load"])
+    "; did you mean 'temperature'?"
+    """
+    matches = difflib.get_close_matches(name, [str(c) for c in candidates], n=3, cutoff=0.6)
+    if not matches:
+        return ""
+    return "; did you mean " + " or ".join(repr(m) for m in matches) + "?"
+
+
+def _check_columns(df: pd.DataFrame, columns: ColumnSpec, source: str) -> None:
+    available = [str(c) for c in df.columns]
+    problems = [
+        f"column {name!r} not found{suggest(name, available)}"
+        for name in columns.all_columns
+        if name not in df.columns
+    ]
+    if problems:
+        raise DataValidationError(
+            f"{source}: {'; '.join(problems)} (available columns: {', '.join(available)})"
+        )
+
+
+def _first_row(mask: pd.Series | np.ndarray) -> int:
+    return int(np.flatnonzero(np.asarray(mask))[0]) + 1
+
+
+def _parse_times(raw: pd.Series, name: str, source: str) -> pd.Series:
+    if raw.isna().any():
+        raise DataValidationError(
+            f"{source}: time column {name!r} is empty at row {_first_row(raw.isna())}"
+        )
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        return raw
+    if pd.api.types.is_integer_dtype(raw):
+        return raw.astype("int64")
+    if pd.api.types.is_float_dtype(raw):
+        raise DataValidationError(
+            f"{source}: time column {name!r} holds decimal numbers; use dates/times or integers"
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "could not infer format" for mixed formats
+        parsed = pd.to_datetime(raw, errors="coerce")
+    bad = parsed.isna()
+    if bad.any():
+        row = _first_row(bad)
+        raise DataValidationError(
+            f"{source}: time column {name!r} has a value that is not a date/time at row {row}: "
+            f"{raw.iloc[row - 1]!r}"
+        )
+    return parsed
+
+
+def _parse_numeric(raw: pd.Series, name: str, source: str) -> np.ndarray:
+    if pd.api.types.is_bool_dtype(raw):
+        return raw.to_numpy(dtype=np.float64)
+    if pd.api.types.is_numeric_dtype(raw):
+        return raw.to_numpy(dtype=np.float64, na_value=np.nan)
+    parsed = pd.to_numeric(raw, errors="coerce")
+    bad = parsed.isna() & raw.notna()
+    if bad.any():
+        row = _first_row(bad)
+        raise DataValidationError(
+            f"{source}: column {name!r} has a non-numeric value at row {row}: {raw.iloc[row - 1]!r}"
+        )
+    return parsed.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _check_order(t: pd.Series, rows: np.ndarray, label: str) -> None:
+    if len(t) < 2:
+        return
+    arr = t.to_numpy()
+    prev, nxt = arr[:-1], arr[1:]
+    dup = np.flatnonzero(nxt == prev)
+    back = np.flatnonzero(nxt < prev)
+    if dup.size and (not back.size or dup[0] < back[0]):
+        i = dup[0]
+        raise DataValidationError(
+            f"{label}: duplicated time {t.iloc[i]} at rows {rows[i] + 1} and {rows[i + 1] + 1}; "
+            "each time step must appear once per series"
+        )
+    if back.size:
+        i = back[0]
+        raise DataValidationError(
+            f"{label}: times are not in increasing order: row {rows[i + 1] + 1} "
+            f"({t.iloc[i + 1]}) comes after row {rows[i] + 1} ({t.iloc[i]}); sort the table "
+            "by id and time"
+        )
+
+
+def _infer_freq(t: pd.Series, rows: np.ndarray, label: str) -> str | int | None:
+    """The frequency of a sorted, duplicate-free time column; ``None`` for a single row."""
+    if len(t) < 2:
+        return None
+    if pd.api.types.is_integer_dtype(t):
+        steps = np.diff(t.to_numpy())
+        if (steps == steps[0]).all():
+            return int(steps[0])
+        return _irregular(t, rows, label, steps)
+    index = pd.DatetimeIndex(t)
+    freq: str | None
+    if len(index) == 2:
+        freq = pd.tseries.frequencies.to_offset(index[1] - index[0]).freqstr
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pandas 3 announces an offset return type
+            inferred = pd.infer_freq(index)
+        freq = getattr(inferred, "freqstr", inferred)
+    if freq is None:
+        return _irregular(t, rows, label, np.diff(index.to_numpy()))
+    return str(freq)
+
+
+def _irregular(t: pd.Series, rows: np.ndarray, label: str, steps: np.ndarray) -> None:
+    values, counts = np.unique(steps, return_counts=True)
+    usual = values[np.argmax(counts)]
+    i = int(np.flatnonzero(steps != usual)[0])
+
+    def fmt(step: Any) -> str:
+        return str(pd.Timedelta(step)) if isinstance(step, np.timedelta64) else str(step)
+
+    raise DataValidationError(
+        f"{label}: irregular time steps: most steps are {fmt(usual)}, but row {rows[i + 1] + 1} "
+        f"({t.iloc[i + 1]}) follows row {rows[i] + 1} ({t.iloc[i]}) after {fmt(steps[i])}. "
+        "The series needs one row per time step (missing steps can be added as rows with "
+        "empty values and filled with --fill)"
+    )
+
+
+def _target_length(values: dict[str, np.ndarray], columns: ColumnSpec, rows: np.ndarray) -> int:
+    """Rows up to the last one with a target value (only future covariates may go further)."""
+    if not columns.future_covariates:
+        return len(rows)
+    has_target = np.zeros(len(rows), dtype=bool)
+    for name in columns.targets:
+        has_target |= ~np.isnan(values[name][rows])
+    present = np.flatnonzero(has_target)
+    return int(present[-1]) + 1 if present.size else 0
+
+
+def _block(
+    values: dict[str, np.ndarray],
+    names: Sequence[str],
+    rows: np.ndarray,
+    fill: FillMethod,
+    label: str,
+) -> np.ndarray:
+    block = np.column_stack([values[name][rows] for name in names])
+    missing = np.isnan(block)
+    if not missing.any():
+        return block
+    if fill == "none":
+        col = int(np.flatnonzero(missing.any(axis=0))[0])
+        row = rows[int(np.flatnonzero(missing[:, col])[0])] + 1
+        count = int(missing[:, col].sum())
+        raise DataValidationError(
+            f"{label}: column {names[col]!r} has {count} missing value(s), the first at row "
+            f"{row}; fill them in the data or pass --fill ffill|interpolate|zero"
+        )
+    frame = pd.DataFrame(block)
+    if fill == "ffill":
+        frame = frame.ffill().bfill()
+    elif fill == "interpolate":
+        frame = frame.interpolate(method="linear", limit_direction="both")
+    else:
+        frame = frame.fillna(0.0)
+    still = frame.isna().all(axis=0).to_numpy()
+    if still.any():
+        raise DataValidationError(
+            f"{label}: column {names[int(np.flatnonzero(still)[0])]!r} has no values at all"
+        )
+    logger.info("%s: filled %d missing value(s) with %r", label, int(missing.sum()), fill)
+    return frame.to_numpy()
+
+
+def _make_series(
+    t: pd.Series, block: np.ndarray, names: Sequence[str], freq: str | int | None
+) -> TimeSeries:
+    if pd.api.types.is_integer_dtype(t):
+        start, step = int(t.iloc[0]), int(freq or 1)
+        index: pd.Index = pd.RangeIndex(start, start + step * len(t), step)
+    else:
+        index = pd.DatetimeIndex(t.to_numpy(), freq=freq)
+    return TimeSeries.from_times_and_values(index, block.astype(np.float32), columns=list(names))
