@@ -15,6 +15,9 @@ from collections.abc import Sequence
 
 # Explicit list of the sub-command modules (no discovery by listing the folder).
 COMMAND_MODULES: tuple[str, ...] = (
+    "cnforecast.cli.bench_cmd",
+    "cnforecast.cli.datasets_cmd",
+    "cnforecast.cli.jobs_cmd",
 )
 
 

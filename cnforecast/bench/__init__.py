@@ -1,0 +1,34 @@
+"""The long-horizon forecasting benchmark: configuration, protocol, runner, report, plots.
+
+Typical use (the ``cnforecast bench`` command does the same)::
+
+    from cnforecast.bench import load_config, run_benchmark, write_report, make_plots
+
+    config = load_config("examples/configs/quickstart.yaml")
+    records = run_benchmark(config)
+    plots = make_plots(records, config.out, f"{config.out}/plots")
+    write_report(records, config.out, plots=plots)
+"""
+
+from cnforecast.bench.config import BenchConfig, ConfigError, ModelConfig, load_config
+from cnforecast.bench.metrics import mae, mse
+from cnforecast.bench.plots import make_plots
+from cnforecast.bench.protocol import evaluate
+from cnforecast.bench.records import read_records
+from cnforecast.bench.report import markdown_table, write_report
+from cnforecast.bench.runner import run_benchmark
+
+__all__ = [
+    "BenchConfig",
+    "ConfigError",
+    "ModelConfig",
+    "evaluate",
+    "load_config",
+    "mae",
+    "make_plots",
+    "markdown_table",
+    "mse",
+    "read_records",
+    "run_benchmark",
+    "write_report",
+]

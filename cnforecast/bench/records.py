@@ -1,0 +1,248 @@
+"""One structured record per benchmark run, stored as a JSON line.
+
+A record holds everything needed to trust and reproduce a number: the resolved
+configuration and model arguments, the seed, package versions, the git commit, the
+dataset, L, H, the count of test windows, the metrics and the scale they are computed in,
+and what the run cost (parameters, training and prediction time, epochs, peak memory,
+device). Every record has every field of :data:`RECORD_FIELDS`; fields that do not apply
+(a skipped run has no MSE) are ``null``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import enum
+import functools
+import json
+import logging
+import math
+import platform
+import subprocess
+from collections.abc import Iterable, Iterator, Mapping
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "METRIC_SCALE",
+    "RECORD_FIELDS",
+    "SCHEMA",
+    "STATUSES",
+    "git_commit",
+    "iter_ok",
+    "latest_records",
+    "new_record",
+    "package_versions",
+    "read_records",
+    "run_key",
+    "to_jsonable",
+    "write_record",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Identifies the layout of a record; bump when fields change meaning.
+SCHEMA = "cnforecast.bench.record/1"
+#: The scale of the metrics, stated in every record.
+METRIC_SCALE = "standardised (train z-score)"
+#: A run's outcome.
+STATUSES = ("ok", "failed", "skipped")
+
+#: The fields of every record, in the order they are written.
+RECORD_FIELDS: tuple[str, ...] = (
+    "schema",
+    "run_id",
+    "status",
+    "error",
+    "started_at",
+    # what ran
+    "model",
+    "label",
+    "dataset",
+    "lookback",
+    "horizon",
+    "seed",
+    "model_kwargs",
+    "config",
+    # provenance
+    "versions",
+    "git_commit",
+    "git_dirty",
+    "split",
+    # accuracy
+    "n_test_windows",
+    "mse",
+    "mae",
+    "metric_scale",
+    # cost
+    "n_params",
+    "n_train_windows",
+    "train_windows_per_epoch",
+    "train_time_s",
+    "epochs_run",
+    "time_per_epoch_s",
+    "train_windows_per_s",
+    "best_val_loss",
+    "val_losses",
+    "stopped_early",
+    "predict_time_s",
+    "peak_memory_mb",
+    "peak_memory_kind",
+    "device",
+    "forecast_file",
+)
+
+_VERSIONED_PACKAGES = (
+    "cnforecast",
+    "darts",
+    "torch",
+    "pytorch-lightning",
+    "numpy",
+    "pandas",
+    "neuralforecast",
+)
+
+
+@functools.cache
+def package_versions() -> dict[str, str | None]:
+    """Versions of the packages that decide the numbers (``None``: not installed)."""
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for name in _VERSIONED_PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+@functools.cache
+def git_commit() -> tuple[str, bool | None]:
+    """The commit of the source tree cnforecast runs from and whether it has changes.
+
+    Returns ``("unknown", None)`` outside a git checkout (e.g. an installed wheel).
+    """
+    root = Path(__file__).resolve().parents[2]
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(root), *args],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "HEAD")
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    except (OSError, subprocess.SubprocessError):
+        return "unknown", None
+    return commit or "unknown", dirty
+
+
+def to_jsonable(value: Any) -> Any:
+    """A JSON-safe copy: classes become dotted names, non-finite floats ``None``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> to_jsonable({"cls": torch.optim.Adam, "x": (1, float("nan")), "n": np.int64(3)})
+    {'cls': 'torch.optim.adam.Adam', 'x': [1, None], 'n': 3}
+    """
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, enum.Enum):
+        return to_jsonable(value.value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset | np.ndarray):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, type):
+        return f"{value.__module__}.{value.__qualname__}"
+    if callable(value) and hasattr(value, "__qualname__"):
+        return f"{getattr(value, '__module__', '?')}.{value.__qualname__}"
+    return f"<{type(value).__module__}.{type(value).__qualname__}>"
+
+
+def run_key(record: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What identifies a run: label, dataset, L, H and seed."""
+    return (
+        record.get("label"),
+        record.get("dataset"),
+        record.get("lookback"),
+        record.get("horizon"),
+        record.get("seed"),
+    )
+
+
+def new_record(**fields: Any) -> dict[str, Any]:
+    """A record with every field of :data:`RECORD_FIELDS` (``fields`` filled in).
+
+    ``schema``, ``started_at``, ``versions``, ``git_commit``, ``git_dirty`` and
+    ``metric_scale`` are filled in automatically unless given.
+    """
+    unknown = sorted(set(fields) - set(RECORD_FIELDS))
+    if unknown:
+        raise KeyError(f"not record fields: {', '.join(unknown)}")
+    status = fields.get("status")
+    if status not in STATUSES:
+        raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
+    commit, dirty = git_commit()
+    auto = {
+        "schema": SCHEMA,
+        "started_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "versions": package_versions(),
+        "git_commit": commit,
+        "git_dirty": dirty,
+        "metric_scale": METRIC_SCALE,
+    }
+    record = {name: fields.get(name, auto.get(name)) for name in RECORD_FIELDS}
+    return to_jsonable(record)
+
+
+def write_record(path: str | Path, record: Mapping[str, Any]) -> None:
+    """Append ``record`` as one JSON line to ``path`` (created with its folder if needed)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(to_jsonable(record), allow_nan=False, sort_keys=False)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(line + "\n")
+
+
+def read_records(path: str | Path) -> list[dict[str, Any]]:
+    """All records of a JSON-lines file, in file order (blank lines are ignored)."""
+    path = Path(path)
+    records = []
+    with path.open(encoding="utf-8") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as err:
+                raise ValueError(f"{path}:{number}: not a JSON record: {err}") from err
+    return records
+
+
+def latest_records(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """One record per :func:`run_key`: the last one written (a rerun replaces a run)."""
+    latest: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for record in records:
+        key = run_key(record)
+        latest.pop(key, None)  # keep the order of the latest writes
+        latest[key] = dict(record)
+    return list(latest.values())
+
+
+def iter_ok(records: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
+    """The records of runs that finished."""
+    return (r for r in records if r.get("status") == "ok")

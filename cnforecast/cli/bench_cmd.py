@@ -1,0 +1,288 @@
+"""``cnforecast bench``: run the benchmark grid; ``cnforecast bench report``: tables and plots.
+
+Examples::
+
+    cnforecast bench --config examples/configs/quickstart.yaml --out results/quickstart
+    cnforecast bench --models dlinear,tsmixer --datasets ETTh1 --horizons 96,336 --epochs 3
+    cnforecast bench --config examples/configs/full.yaml --resume --accelerator gpu
+    cnforecast bench report results/quickstart/records.jsonl --out results/quickstart
+
+Flags override the configuration file. ``--data PATH`` (or ``CNFORECAST_DATA``) says where
+the data files are. Results: ``<out>/records.jsonl`` (one JSON record per run),
+``<out>/report.md`` and ``<out>/plots/*.png``; the table is printed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import sys
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from cnforecast.models.registry import MODELS
+
+
+def _model_list(value: str) -> list[str]:
+    names = [v for v in value.replace(" ", "").split(",") if v]
+    unknown = [n for n in names if n not in MODELS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown model(s) {', '.join(unknown) or '(none given)'}; "
+            f"known models: {', '.join(MODELS)}"
+        )
+    return names
+
+
+def _int_list(value: str) -> list[int]:
+    try:
+        items = [int(v) for v in value.replace(" ", "").split(",") if v]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {value!r}"
+        ) from None
+    if not items:
+        raise argparse.ArgumentTypeError("expected at least one integer")
+    return items
+
+
+def _str_list(value: str) -> list[str]:
+    items = [v for v in value.replace(" ", "").split(",") if v]
+    if not items:
+        raise argparse.ArgumentTypeError("expected at least one name")
+    return items
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``bench`` command (and its ``report`` sub-command) to the CLI."""
+    from cnforecast.bench.config import ACCELERATORS, PRESETS
+
+    parser = subparsers.add_parser(
+        "bench",
+        usage=(
+            "cnforecast bench [--config FILE] [--models a,b] [--datasets ...] "
+            "[--horizons 96,336] [--seeds ...] [--epochs N] [--out DIR] [--data PATH] "
+            "[--accelerator ...] [other flags]\n"
+            "       cnforecast bench report RECORDS.jsonl [--out DIR]"
+        ),
+        help="run the long-horizon benchmark (models x datasets x horizons x seeds)",
+        description=(
+            "Train and test models on the standard long-horizon splits (train z-score, early "
+            "stopping on validation, every test window at stride 1) and write one JSON record "
+            "per run, a Markdown report and plots. Flags override the --config file. "
+            "'cnforecast bench report RECORDS.jsonl' rebuilds the report from records."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--config", type=Path, help="YAML configuration (examples/configs/)")
+    parser.add_argument(
+        "--models",
+        type=_model_list,
+        help=(
+            f"comma-separated registry names ({', '.join(MODELS)}); with --config, keeps the "
+            "file's entries of these models (variants included) and adds the others"
+        ),
+    )
+    parser.add_argument("--datasets", type=_str_list, help="comma-separated data-set names")
+    parser.add_argument("--horizons", type=_int_list, help="comma-separated horizons, e.g. 96,336")
+    parser.add_argument("--lookback", type=int, help="input length L (default 96)")
+    parser.add_argument("--seeds", type=_int_list, help="comma-separated seeds, e.g. 0,1,2")
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        help="at most N epochs for every model (overrides per-model n_epochs too)",
+    )
+    parser.add_argument("--patience", type=int, help="early-stopping patience in epochs")
+    parser.add_argument(
+        "--max-train-windows", type=int, help="at most N random training windows per epoch"
+    )
+    parser.add_argument(
+        "--preset", choices=PRESETS, help="'test': every model with its small test settings"
+    )
+    parser.add_argument("--out", help="output folder (default: the config's, else results/bench)")
+    parser.add_argument("--data", help="folder (or file) of the data; default: CNFORECAST_DATA")
+    parser.add_argument(
+        "--no-download", action="store_true", help="never download missing data files"
+    )
+    parser.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="skip the checksum and row-count checks (synthetic or modified files)",
+    )
+    parser.add_argument("--accelerator", choices=ACCELERATORS, help="Lightning accelerator")
+    parser.add_argument("--devices", help="Lightning devices (default 1)")
+    parser.add_argument(
+        "--threads", type=int, help="torch CPU threads (default: all cores; 1 on a busy CPU)"
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="skip runs already recorded as ok in <out>"
+    )
+    parser.add_argument("--no-plots", action="store_true", help="do not draw plots")
+    parser.set_defaults(func=run_bench, bench_command=None)
+
+    sub = parser.add_subparsers(dest="bench_command", metavar="report")
+    report = sub.add_parser(
+        "report",
+        help="rebuild the Markdown report and plots from a records file",
+        description="Rebuild report.md and plots/ from the JSON records of earlier runs.",
+    )
+    report.add_argument("records", type=Path, help="records file (records.jsonl)")
+    report.add_argument("--out", type=Path, help="output folder (default: the records' folder)")
+    report.add_argument("--title", default="Benchmark", help="report title")
+    report.add_argument("--no-plots", action="store_true", help="do not draw plots")
+    report.set_defaults(func=run_report)
+
+
+def _devices(value: str | None) -> Any:
+    if value is None:
+        return None
+    if value.lstrip("-").isdigit():
+        return int(value)
+    if "," in value:
+        return [int(v) for v in value.split(",") if v]
+    return value
+
+
+def build_config(args: argparse.Namespace):
+    """The :class:`~cnforecast.bench.config.BenchConfig` of the file and flags."""
+    from cnforecast.bench.config import BenchConfig, ConfigError, ModelConfig, load_config
+
+    overrides: dict[str, Any] = {
+        "datasets": args.datasets,
+        "horizons": args.horizons,
+        "lookback": args.lookback,
+        "seeds": args.seeds,
+        "max_epochs": args.epochs,
+        "patience": args.patience,
+        "max_train_windows": args.max_train_windows,
+        "out": args.out,
+        "data": args.data,
+        "download": False if args.no_download else None,
+        "verify": False if args.no_verify else None,
+        "accelerator": args.accelerator,
+        "devices": _devices(args.devices),
+        "num_threads": args.threads,
+        "plots": False if args.no_plots else None,
+    }
+    if args.config is not None:
+        config = load_config(args.config)
+    else:
+        if not args.models or not args.datasets:
+            raise ConfigError("without --config, give at least --models and --datasets")
+        config = BenchConfig(models=tuple(args.models), datasets=tuple(args.datasets))
+    models = list(config.models)
+    if args.models:
+        kept = [m for m in models if m.name in args.models]
+        have = {m.name for m in kept}
+        models = kept + [ModelConfig(name=n) for n in args.models if n not in have]
+    if args.epochs is not None:  # a global cap: per-model n_epochs give way
+        models = [
+            dataclasses.replace(m, kwargs={k: v for k, v in m.kwargs.items() if k != "n_epochs"})
+            for m in models
+        ]
+    if args.preset is not None:
+        models = [dataclasses.replace(m, preset=args.preset) for m in models]
+    return config.replace(models=tuple(models), **overrides)
+
+
+def _progress(total: int):
+    count = 0
+
+    def show(record: Mapping[str, Any]) -> None:
+        nonlocal count
+        count += 1
+        head = (
+            f"[{count}/{total}] {record['label']} {record['dataset']} "
+            f"L={record['lookback']} H={record['horizon']} seed={record['seed']}:"
+        )
+        if record["status"] == "ok":
+            print(
+                f"{head} MSE {record['mse']:.4f} MAE {record['mae']:.4f} "
+                f"({record['epochs_run']} epochs, {record['train_time_s']:.1f} s train, "
+                f"{record['n_test_windows']} test windows)",
+                flush=True,
+            )
+        else:
+            print(f"{head} {record['status']}: {record['error']}", flush=True)
+
+    return show
+
+
+def _finish(records: list, records_dir: Path, out: Path, plots: bool, title: str) -> None:
+    from cnforecast.bench.plots import PLOTS_DIR, make_plots
+    from cnforecast.bench.report import markdown_table, write_report
+
+    drawn = make_plots(records, records_dir, out / PLOTS_DIR) if plots else []
+    report = write_report(records, out, title=title, plots=drawn)
+    print()
+    print(markdown_table(records))
+    print()
+    print(f"report: {report}")
+    if drawn:
+        print(f"plots:  {out / PLOTS_DIR} ({len(drawn)} files)")
+
+
+def _quiet_lightning(verbose: int) -> None:
+    """Keep Lightning's per-run banners and known harmless warnings off the terminal."""
+    if verbose:
+        return
+    for name in ("pytorch_lightning", "lightning.pytorch", "lightning_fabric"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message=".*pin_memory.*")
+    warnings.filterwarnings("ignore", message=".*LeafSpec.*")
+    warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    """Run the grid, print progress and the table; exit code 1 if any run failed."""
+    _quiet_lightning(getattr(args, "verbose", 0))
+    from cnforecast.bench.config import ConfigError
+    from cnforecast.bench.records import latest_records, read_records
+    from cnforecast.bench.runner import RECORDS_FILE, run_benchmark
+    from cnforecast.datasets import UnknownDatasetError
+    from cnforecast.models.registry import UnknownModelError
+
+    try:
+        config = build_config(args)
+    except (ConfigError, OSError) as err:
+        print(f"cnforecast bench: error: {err}", file=sys.stderr)
+        return 2
+    total = config.n_runs()
+    out = Path(config.out)
+    print(
+        f"cnforecast bench: {total} run(s) "
+        f"({len(config.models)} models x {len(config.datasets)} data sets x "
+        f"{len(config.horizons)} horizons x {len(config.seeds)} seeds), L={config.lookback}, "
+        f"output {out}",
+        flush=True,
+    )
+    try:
+        records = run_benchmark(config, resume=args.resume, on_record=_progress(total))
+    except (UnknownModelError, UnknownDatasetError) as err:
+        print(f"cnforecast bench: error: {err}", file=sys.stderr)
+        return 2
+    if args.resume:  # report on everything recorded, not only this invocation
+        records = latest_records(read_records(out / RECORDS_FILE))
+    title = f"Benchmark: {args.config.stem}" if args.config else "Benchmark"
+    _finish(records, out, out, config.plots, title)
+    print(f"records: {out / RECORDS_FILE}")
+    return 1 if any(r["status"] == "failed" for r in records) else 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """Rebuild the report and plots from a records file."""
+    from cnforecast.bench.records import read_records
+
+    if not args.records.is_file():
+        print(f"cnforecast bench report: error: no file {args.records}", file=sys.stderr)
+        return 2
+    records = read_records(args.records)
+    if not records:
+        print(f"cnforecast bench report: error: {args.records} holds no record", file=sys.stderr)
+        return 2
+    out = args.out or args.records.parent
+    _finish(records, args.records.parent, Path(out), not args.no_plots, args.title)
+    return 0
