@@ -284,7 +284,7 @@ class CircuitNetModel(MixedCovariatesTorchModel):
         >>> model.predict(12).n_timesteps
         12
         >>> model.circuit_graph().in_degree()
-        [2, 3, 2, 2]
+        [2, 3, 3, 2]
         """
         _check_positive(
             d_model=d_model,
