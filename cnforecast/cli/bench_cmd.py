@@ -6,10 +6,13 @@ Examples::
     cnforecast bench --models dlinear,tsmixer --datasets ETTh1 --horizons 96,336 --epochs 3
     cnforecast bench --config examples/configs/full.yaml --resume --accelerator gpu
     cnforecast bench report results/quickstart/records.jsonl --out results/quickstart
+    cnforecast bench throughput --models circuitnet,transformer,dlinear --dataset ETTh1
 
 Flags override the configuration file. ``--data PATH`` (or ``CNFORECAST_DATA``) says where
 the data files are. Results: ``<out>/records.jsonl`` (one JSON record per run),
 ``<out>/report.md`` and ``<out>/plots/*.png``; the table is printed at the end.
+``cnforecast bench throughput`` trains every model on the same windows at one batch size and
+appends one record per model to ``results/throughput.jsonl`` (training speed only).
 """
 
 from __future__ import annotations
@@ -66,14 +69,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "cnforecast bench [--config FILE] [--models a,b] [--datasets ...] "
             "[--horizons 96,336] [--seeds ...] [--epochs N] [--out DIR] [--data PATH] "
             "[--accelerator ...] [other flags]\n"
-            "       cnforecast bench report RECORDS.jsonl [--out DIR]"
+            "       cnforecast bench report RECORDS.jsonl [--out DIR]\n"
+            "       cnforecast bench throughput --models a,b [--dataset ETTh1] [--horizon 96] "
+            "[--windows 1024] [--batch-size 32] [--epochs 2] [--out FILE.jsonl]"
         ),
         help="run the long-horizon benchmark (models x datasets x horizons x seeds)",
         description=(
             "Train and test models on the standard long-horizon splits (train z-score, early "
             "stopping on validation, every test window at stride 1) and write one JSON record "
             "per run, a Markdown report and plots. Flags override the --config file. "
-            "'cnforecast bench report RECORDS.jsonl' rebuilds the report from records."
+            "'cnforecast bench report RECORDS.jsonl' rebuilds the report from records; "
+            "'cnforecast bench throughput' compares training speed."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -123,7 +129,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-plots", action="store_true", help="do not draw plots")
     parser.set_defaults(func=run_bench, bench_command=None)
 
-    sub = parser.add_subparsers(dest="bench_command", metavar="report")
+    sub = parser.add_subparsers(dest="bench_command", metavar="{report,throughput}")
     report = sub.add_parser(
         "report",
         help="rebuild the Markdown report and plots from a records file",
@@ -134,6 +140,75 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     report.add_argument("--title", default="Benchmark", help="report title")
     report.add_argument("--no-plots", action="store_true", help="do not draw plots")
     report.set_defaults(func=run_report)
+
+    _register_throughput(sub)
+
+
+def _register_throughput(sub: argparse._SubParsersAction) -> None:
+    from cnforecast.bench.config import ACCELERATORS, PRESETS
+    from cnforecast.bench.throughput import DEFAULT_REFERENCE
+
+    parser = sub.add_parser(
+        "throughput",
+        prog="cnforecast bench throughput",
+        help="compare training throughput (windows/s), every model on the same windows",
+        description=(
+            "Train each model on the first N training windows of a data set's standard "
+            "split, at one batch size for all (registry batch sizes are overridden), without "
+            "validation; time every epoch, drop the first as warm-up and report windows/s and "
+            "the ratio to a reference model. Training throughput only (forward + backward + "
+            "optimizer step), not prediction. Records are appended as JSON lines to --out."
+        ),
+    )
+    parser.add_argument(
+        "--models",
+        type=_model_list,
+        required=True,
+        help=f"comma-separated registry names ({', '.join(MODELS)})",
+    )
+    parser.add_argument("--dataset", default="ETTh1", help="data-set name (default ETTh1)")
+    parser.add_argument("--horizon", type=int, default=96, help="output length H (default 96)")
+    parser.add_argument("--lookback", type=int, default=96, help="input length L (default 96)")
+    parser.add_argument(
+        "--windows", type=int, default=1024, help="training windows per epoch (default 1024)"
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=32, help="batch size of every model (default 32)"
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=2, help="epochs; the first is warm-up when >= 2 (default 2)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: unchanged)")
+    parser.add_argument(
+        "--accelerator", choices=ACCELERATORS, default="cpu", help="Lightning accelerator"
+    )
+    parser.add_argument(
+        "--reference",
+        help=(
+            f"model the ratios are taken to (default {DEFAULT_REFERENCE} when measured, "
+            "else the first model)"
+        ),
+    )
+    parser.add_argument(
+        "--preset", choices=PRESETS, default="default", help="'test': small test settings"
+    )
+    parser.add_argument("--data", help="folder (or file) of the data; default: CNFORECAST_DATA")
+    parser.add_argument(
+        "--no-download", action="store_true", help="never download missing data files"
+    )
+    parser.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="skip the checksum and row-count checks (synthetic or modified files)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("results/throughput.jsonl"),
+        help="JSON-lines file the records are appended to (default results/throughput.jsonl)",
+    )
+    parser.set_defaults(func=run_throughput)
 
 
 def _devices(value: str | None) -> Any:
@@ -286,3 +361,72 @@ def run_report(args: argparse.Namespace) -> int:
     out = args.out or args.records.parent
     _finish(records, args.records.parent, Path(out), not args.no_plots, args.title)
     return 0
+
+
+def run_throughput(args: argparse.Namespace) -> int:
+    """Measure, print the table, append the records; exit code 1 if a model failed."""
+    _quiet_lightning(getattr(args, "verbose", 0))
+    from cnforecast.bench.records import write_record
+    from cnforecast.bench.runner import load_standard_split
+    from cnforecast.bench.throughput import (
+        DEFAULT_REFERENCE,
+        measure_throughput,
+        throughput_table,
+    )
+    from cnforecast.datasets import DatasetError
+
+    reference = args.reference
+    if reference is None:
+        reference = DEFAULT_REFERENCE if DEFAULT_REFERENCE in args.models else args.models[0]
+    elif reference not in args.models:
+        print(
+            f"cnforecast bench throughput: error: --reference {reference} is not among "
+            f"--models ({', '.join(args.models)})",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        split = load_standard_split(
+            args.dataset,
+            args.lookback,
+            data=args.data,
+            download=not args.no_download,
+            verify=not args.no_verify,
+        )
+    except DatasetError as err:
+        print(f"cnforecast bench throughput: error: {err}", file=sys.stderr)
+        return 2
+    print(
+        f"cnforecast bench throughput: {', '.join(args.models)} on {args.dataset} "
+        f"L={args.lookback} H={args.horizon}, {args.windows} windows x {args.epochs} epoch(s), "
+        f"batch size {args.batch_size}",
+        flush=True,
+    )
+    try:
+        records = measure_throughput(
+            args.models,
+            split,
+            args.horizon,
+            n_windows=args.windows,
+            batch_size=args.batch_size,
+            epochs=args.epochs,
+            seed=args.seed,
+            threads=args.threads,
+            accelerator=args.accelerator,
+            reference=reference,
+            preset=args.preset,
+        )
+    except ValueError as err:
+        print(f"cnforecast bench throughput: error: {err}", file=sys.stderr)
+        return 2
+    for record in records:
+        write_record(args.out, record)
+        if record["status"] != "ok":
+            print(f"{record['label']}: {record['status']}: {record['error']}", flush=True)
+    print()
+    print(throughput_table(records))
+    print()
+    print("training throughput only (forward + backward + optimizer step), not prediction")
+    print(f"device: {next((r['device'] for r in records if r['device']), 'n/a')}")
+    print(f"records: {args.out}")
+    return 1 if any(r["status"] == "failed" for r in records) else 0
