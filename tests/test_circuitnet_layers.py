@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 from darts.utils.data.torch_datasets.utils import PLModuleInput, TorchTrainingSample
-from darts.utils.likelihood_models import GaussianLikelihood
+from darts.utils.likelihood_models import GaussianLikelihood, QuantileRegression
 
 from cnforecast import CircuitNetModel
 from cnforecast.layers import (
@@ -85,6 +85,22 @@ def test_forward_shape_at_odd_sizes(
     out = module(x).prediction
     assert out.shape == (batch, horizon, n_targets, nr_params)
     assert torch.isfinite(out).all()
+
+
+@pytest.mark.parametrize("nr_params", [1, 3])
+def test_linear_skip_adds_a_window_to_horizon_path(nr_params):
+    likelihood = None if nr_params == 1 else QuantileRegression([0.1, 0.5, 0.9])
+    module = build_module(30, 5, 2, linear_skip=True, likelihood=likelihood).eval()
+    assert module.skip.in_features == 30
+    assert module.skip.out_features == 5 * nr_params
+    x = module_input(2, 30, 5, 2)
+    with torch.no_grad():
+        before = module(x).prediction
+        module.skip.weight.zero_()
+        module.skip.bias.zero_()
+        after = module(x).prediction
+    assert before.shape == after.shape == (2, 5, 2, nr_params)
+    assert not torch.allclose(before, after)
 
 
 def test_components_are_processed_independently_with_shared_weights():

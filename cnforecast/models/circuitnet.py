@@ -17,6 +17,7 @@ from darts.utils.data.torch_datasets.utils import (
     PLModuleOutput,
     TorchTrainingSample,
 )
+from torch import nn
 
 from cnforecast.layers.circuit import Circuit
 from cnforecast.layers.motif_unit import MOTIFS, normalize_motifs
@@ -55,6 +56,7 @@ class _CircuitNetModule(PLForecastingModule):
         ff_mult: int,
         dropout: float,
         wiring_seed: int,
+        linear_skip: bool = False,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -94,6 +96,10 @@ class _CircuitNetModule(PLForecastingModule):
             static_cov_dim=static_cov_dim,
             hidden=d_model,
             dropout=dropout,
+        )
+        # optional global linear residual from the window to the horizon (as in TiDE)
+        self.skip = (
+            nn.Linear(lookback, self.output_chunk_length * nr_params) if linear_skip else None
         )
 
     @io_processor
@@ -140,6 +146,9 @@ class _CircuitNetModule(PLForecastingModule):
             static = static.expand(b, c, -1).reshape(b * c, -1)
         # (G, F) -> (G, H, R)
         out = self.readout(flat, future, static)
+        if self.skip is not None:
+            # (G, L, 1) -> (G, L) -> (G, H * R) -> (G, H, R)
+            out = out + self.skip(sequences.squeeze(-1)).view_as(out)
         # (G, H, R) -> (B, C, H, R) -> (B, H, C, R)
         prediction = out.view(b, c, self.output_chunk_length, self.nr_params).transpose(1, 2)
         return PLModuleOutput(prediction=prediction)
@@ -196,6 +205,7 @@ class CircuitNetModel(MixedCovariatesTorchModel):
         ff_mult: int = 2,
         dropout: float = 0.1,
         wiring_seed: int = 0,
+        linear_skip: bool = False,
         use_static_covariates: bool = True,
         use_reversible_instance_norm: bool | dict = True,
         **kwargs,
@@ -253,6 +263,9 @@ class CircuitNetModel(MixedCovariatesTorchModel):
             Dropout rate (also enables Monte Carlo dropout at prediction).
         wiring_seed
             Seed of the random long-range links; the drawn wiring is saved with the model.
+        linear_skip
+            Add a linear map from each component's (normalised) window straight to the
+            horizon, a global residual path next to the circuit (as TiDE has).
         use_static_covariates
             Whether to use static covariates of the target series when present.
         use_reversible_instance_norm
@@ -333,6 +346,7 @@ class CircuitNetModel(MixedCovariatesTorchModel):
         self.ff_mult = ff_mult
         self.dropout = dropout
         self.wiring_seed = wiring_seed
+        self.linear_skip = bool(linear_skip)
         self._considers_static_covariates = use_static_covariates
 
     def _create_model(self, train_sample: TorchTrainingSample) -> PLForecastingModule:
@@ -365,6 +379,7 @@ class CircuitNetModel(MixedCovariatesTorchModel):
             ff_mult=self.ff_mult,
             dropout=self.dropout,
             wiring_seed=self.wiring_seed,
+            linear_skip=self.linear_skip,
             **self.pl_module_params,
         )
 
