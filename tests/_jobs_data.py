@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from cnforecast.cli.main import main
 from cnforecast.jobs.config import FitConfig
 from cnforecast.jobs.fit import fit_job
 from cnforecast.models.registry import get_model_spec
@@ -126,6 +127,32 @@ def trained_model_dir(kind: str = "covariates") -> Path:
             raise ValueError(kind)
         _CACHE[kind] = out
     return _CACHE[kind]
+
+
+def job_args(
+    command: str, model_dir: str | Path, data: str | Path, out: str | Path, *extra: str
+) -> list[str]:
+    """Arguments of ``cnforecast COMMAND`` (predict, backtest) on the CPU, without output."""
+    return [
+        command,
+        "--model-dir",
+        str(model_dir),
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--accelerator",
+        "cpu",
+        "--quiet",
+        *extra,
+    ]
+
+
+def run_main(argv: list[str], capsys: Any) -> tuple[int, str, str]:
+    """Run the CLI in-process: its exit status, stdout and stderr (``capsys`` captures them)."""
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
 
 
 def run_cli(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:

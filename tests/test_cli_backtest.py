@@ -6,9 +6,8 @@ import json
 
 import pandas as pd
 import pytest
-from _jobs_data import OCL, make_frame, run_cli, tiny_config, trained_model_dir
+from _jobs_data import OCL, job_args, make_frame, run_cli, run_main, tiny_config, trained_model_dir
 
-from cnforecast.cli.main import main
 from cnforecast.jobs.fit import fit_job
 
 
@@ -67,23 +66,7 @@ def test_backtest_end_to_end(tmp_path):
 
 
 def backtest(capsys, model_dir, data, out, *extra):
-    code = main(
-        [
-            "backtest",
-            "--model-dir",
-            str(model_dir),
-            "--data",
-            str(data),
-            "--out",
-            str(out),
-            "--accelerator",
-            "cpu",
-            "--quiet",
-            *extra,
-        ]
-    )
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    return run_main(job_args("backtest", model_dir, data, out, *extra), capsys)
 
 
 def test_mape_not_defined_where_actuals_are_zero(tmp_path, capsys):

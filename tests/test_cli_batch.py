@@ -24,15 +24,13 @@ def write_inputs(folder, n_files=3, bad=True):
     return folder
 
 
-def test_batch_end_to_end_with_a_corrupt_file_then_resume(tmp_path, capsys):
-    inputs = write_inputs(tmp_path / "in")
-    out = tmp_path / "out"
-    proc = run_cli(
+def batch_args(inputs, out):
+    return [
         "forecast-batch",
         "--model-dir",
         str(trained_model_dir()),
         "--inputs",
-        str(inputs / "*.csv"),
+        str(inputs),
         "--out",
         str(out),
         "-n",
@@ -40,7 +38,13 @@ def test_batch_end_to_end_with_a_corrupt_file_then_resume(tmp_path, capsys):
         "--accelerator",
         "cpu",
         "--quiet",
-    )
+    ]
+
+
+def test_batch_end_to_end_with_a_corrupt_file_then_resume(tmp_path, capsys):
+    inputs = write_inputs(tmp_path / "in")
+    out = tmp_path / "out"
+    proc = run_cli(*batch_args(inputs / "*.csv", out))
     assert proc.returncode == 1, proc.stderr
     assert "4 files: 3 written, 0 skipped (already done), 1 failed" in proc.stdout
     assert "broken.csv" in proc.stderr
@@ -59,44 +63,14 @@ def test_batch_end_to_end_with_a_corrupt_file_then_resume(tmp_path, capsys):
 
     # a rerun skips what is done, and still reports the bad file
     before = (out / "store0.csv").stat().st_mtime_ns
-    code = main(
-        [
-            "forecast-batch",
-            "--model-dir",
-            str(trained_model_dir()),
-            "--inputs",
-            str(inputs),
-            "--out",
-            str(out),
-            "-n",
-            str(OCL),
-            "--accelerator",
-            "cpu",
-            "--quiet",
-        ]
-    )
+    code = main(batch_args(inputs, out))
     assert code == 1
     assert "4 files: 0 written, 3 skipped (already done), 1 failed" in capsys.readouterr().out
     assert (out / "store0.csv").stat().st_mtime_ns == before
 
     # once the bad file is fixed, only it is computed
     make_frame(ids=["fixed"]).to_csv(inputs / "broken.csv", index=False)
-    code = main(
-        [
-            "forecast-batch",
-            "--model-dir",
-            str(trained_model_dir()),
-            "--inputs",
-            str(inputs),
-            "--out",
-            str(out),
-            "-n",
-            str(OCL),
-            "--accelerator",
-            "cpu",
-            "--quiet",
-        ]
-    )
+    code = main(batch_args(inputs, out))
     assert code == 0
     assert "4 files: 1 written, 3 skipped (already done), 0 failed" in capsys.readouterr().out
 

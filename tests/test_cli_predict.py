@@ -7,9 +7,8 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from _jobs_data import OCL, make_frame, run_cli, trained_model_dir
+from _jobs_data import OCL, job_args, make_frame, run_cli, run_main, trained_model_dir
 
-from cnforecast.cli.main import main
 from cnforecast.jobs.manifest import load_model_dir
 from cnforecast.jobs.predict import forecast_series, inference_trainer_kwargs
 from cnforecast.jobs.tabular import load_series
@@ -53,36 +52,18 @@ def test_predict_end_to_end(tmp_path, data_csv):
     )
 
 
-def run(argv, capsys):
-    code = main(argv)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def predict_args(model_dir, data, out, *extra):
-    return [
-        "predict",
-        "--model-dir",
-        str(model_dir),
-        "--data",
-        str(data),
-        "--out",
-        str(out),
-        "--accelerator",
-        "cpu",
-        "--quiet",
-        *extra,
-    ]
+    return job_args("predict", model_dir, data, out, *extra)
 
 
 def test_existing_output_is_refused_unless_overwrite(tmp_path, data_csv, capsys):
     out = tmp_path / "preds.csv"
     out.write_text("keep me")
-    code, _, err = run(predict_args(trained_model_dir(), data_csv, out, "-n", "2"), capsys)
+    code, _, err = run_main(predict_args(trained_model_dir(), data_csv, out, "-n", "2"), capsys)
     assert code == 1
     assert "already exists; pass --overwrite" in err
     assert out.read_text() == "keep me"
-    code, _, err = run(
+    code, _, err = run_main(
         predict_args(trained_model_dir(), data_csv, out, "-n", "2", "--overwrite"), capsys
     )
     assert code == 0, err
@@ -93,7 +74,7 @@ def test_probabilistic_model_writes_quantile_columns(tmp_path, capsys):
     data = tmp_path / "one.parquet"
     make_frame(n_series=1, future_rows=0).drop(columns=["id"]).to_parquet(data)
     out = tmp_path / "p.parquet"
-    code, _, err = run(
+    code, _, err = run_main(
         predict_args(
             trained_model_dir("probabilistic"),
             data,
@@ -114,7 +95,7 @@ def test_probabilistic_model_writes_quantile_columns(tmp_path, capsys):
 
 
 def test_samples_from_a_deterministic_model(tmp_path, data_csv, capsys):
-    code, _, err = run(
+    code, _, err = run_main(
         predict_args(
             trained_model_dir(), data_csv, tmp_path / "p.csv", "-n", "2", "--num-samples", "10"
         ),
@@ -126,31 +107,32 @@ def test_samples_from_a_deterministic_model(tmp_path, data_csv, capsys):
 
 
 def test_horizon_beyond_the_past_covariates(tmp_path, data_csv, capsys):
-    code, _, err = run(
+    code, _, err = run_main(
         predict_args(trained_model_dir(), data_csv, tmp_path / "p.csv", "-n", str(OCL + 1)), capsys
     )
     assert code == 1
     assert f"at most output_chunk_length={OCL} steps" in err
 
 
-def test_future_covariates_must_cover_the_horizon(tmp_path, capsys):
-    data = tmp_path / "short_future.csv"
-    make_frame(future_rows=2).to_csv(data, index=False)
-    code, _, err = run(
+@pytest.mark.parametrize(
+    ("frame_kwargs", "message"),
+    [
+        pytest.param(
+            {"future_rows": 2},
+            "future covariates reach 2 step(s) past the last target value",
+            id="future_covariates_must_cover_the_horizon",
+        ),
+        pytest.param({"freq": "D"}, "frequency 'D', but the model", id="wrong_frequency"),
+    ],
+)
+def test_data_the_model_cannot_forecast(tmp_path, capsys, frame_kwargs, message):
+    data = tmp_path / "data.csv"
+    make_frame(**frame_kwargs).to_csv(data, index=False)
+    code, _, err = run_main(
         predict_args(trained_model_dir(), data, tmp_path / "p.csv", "-n", "2"), capsys
     )
     assert code == 1
-    assert "future covariates reach 2 step(s) past the last target value" in err
-
-
-def test_wrong_frequency(tmp_path, capsys):
-    data = tmp_path / "daily.csv"
-    make_frame(freq="D").to_csv(data, index=False)
-    code, _, err = run(
-        predict_args(trained_model_dir(), data, tmp_path / "p.csv", "-n", "2"), capsys
-    )
-    assert code == 1
-    assert "frequency 'D', but the model" in err
+    assert message in err
 
 
 def test_nan_in_history_and_the_fill_option(tmp_path, capsys):
@@ -159,11 +141,11 @@ def test_nan_in_history_and_the_fill_option(tmp_path, capsys):
     frame.loc[10, "a"] = np.nan
     frame.to_csv(data, index=False)
     out = tmp_path / "p.csv"
-    code, _, err = run(predict_args(trained_model_dir(), data, out, "-n", "2"), capsys)
+    code, _, err = run_main(predict_args(trained_model_dir(), data, out, "-n", "2"), capsys)
     assert code == 1
     assert "column 'a' has 1 missing value(s), the first at row 11" in err
     assert not out.exists()
-    code, _, err = run(
+    code, _, err = run_main(
         predict_args(trained_model_dir(), data, out, "-n", "2", "--fill", "interpolate"), capsys
     )
     assert code == 0, err
@@ -172,7 +154,7 @@ def test_nan_in_history_and_the_fill_option(tmp_path, capsys):
 def test_corrupted_model_dir(tmp_path, data_csv, capsys):
     broken = shutil.copytree(trained_model_dir(), tmp_path / "broken")
     (broken / "model.pt").write_bytes(b"not a model")
-    code, _, err = run(predict_args(broken, data_csv, tmp_path / "p.csv", "-n", "2"), capsys)
+    code, _, err = run_main(predict_args(broken, data_csv, tmp_path / "p.csv", "-n", "2"), capsys)
     assert code == 1
     assert "model.pt is corrupted" in err
     assert "Traceback" not in err

@@ -18,7 +18,7 @@ import logging
 import math
 import platform
 import subprocess
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ __all__ = [
     "RECORD_FIELDS",
     "SCHEMA",
     "STATUSES",
+    "fill_record",
     "git_commit",
     "iter_ok",
     "latest_records",
@@ -190,23 +191,40 @@ def new_record(**fields: Any) -> dict[str, Any]:
     ``schema``, ``started_at``, ``versions``, ``git_commit``, ``git_dirty`` and
     ``metric_scale`` are filled in automatically unless given.
     """
-    unknown = sorted(set(fields) - set(RECORD_FIELDS))
-    if unknown:
-        raise KeyError(f"not record fields: {', '.join(unknown)}")
+    record = fill_record(fields, RECORD_FIELDS, schema=SCHEMA, metric_scale=METRIC_SCALE)
     status = fields.get("status")
     if status not in STATUSES:
         raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
+    return record
+
+
+def fill_record(
+    fields: Mapping[str, Any],
+    names: Sequence[str],
+    *,
+    schema: str,
+    kind: str = "record",
+    **auto: Any,
+) -> dict[str, Any]:
+    """``fields`` with every one of ``names``, in that order, as JSON values.
+
+    ``schema``, ``started_at``, ``versions``, ``git_commit`` and ``git_dirty``, and the fields
+    given as ``auto``, are filled in unless ``fields`` has them; the others default to
+    ``None``. A field not in ``names`` raises :class:`KeyError` (``not {kind} fields: ...``).
+    """
+    unknown = sorted(set(fields) - set(names))
+    if unknown:
+        raise KeyError(f"not {kind} fields: {', '.join(unknown)}")
     commit, dirty = git_commit()
-    auto = {
-        "schema": SCHEMA,
+    defaults = {
+        "schema": schema,
         "started_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "versions": package_versions(),
         "git_commit": commit,
         "git_dirty": dirty,
-        "metric_scale": METRIC_SCALE,
+        **auto,
     }
-    record = {name: fields.get(name, auto.get(name)) for name in RECORD_FIELDS}
-    return to_jsonable(record)
+    return to_jsonable({name: fields.get(name, defaults.get(name)) for name in names})
 
 
 def write_record(path: str | Path, record: Mapping[str, Any]) -> None:

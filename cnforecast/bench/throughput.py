@@ -23,7 +23,6 @@ on the machine and its load: compare models measured in the same call, on the sa
 
 from __future__ import annotations
 
-import datetime as _dt
 import logging
 import statistics
 import tempfile
@@ -39,7 +38,7 @@ from pytorch_lightning import Callback, LightningModule, Trainer
 from cnforecast.bench import protocol
 from cnforecast.bench.config import PRESETS, ModelConfig
 from cnforecast.bench.protocol import SplitLike
-from cnforecast.bench.records import git_commit, package_versions, to_jsonable
+from cnforecast.bench.records import fill_record
 from cnforecast.models.registry import ModelSpec, get_model_spec
 
 __all__ = [
@@ -213,19 +212,9 @@ def _reference_label(planned: Sequence[_Planned], reference: str | None) -> str:
 
 
 def _record(**fields: Any) -> dict[str, Any]:
-    unknown = sorted(set(fields) - set(THROUGHPUT_FIELDS))
-    if unknown:
-        raise KeyError(f"not throughput record fields: {', '.join(unknown)}")
-    commit, dirty = git_commit()
-    auto = {
-        "schema": SCHEMA,
-        "started_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "versions": package_versions(),
-        "git_commit": commit,
-        "git_dirty": dirty,
-        "note": NOTE,
-    }
-    return to_jsonable({name: fields.get(name, auto.get(name)) for name in THROUGHPUT_FIELDS})
+    return fill_record(
+        fields, THROUGHPUT_FIELDS, schema=SCHEMA, kind="throughput record", note=NOTE
+    )
 
 
 def _slice_train(split: SplitLike, horizon: int, n_windows: int) -> TimeSeries:

@@ -59,6 +59,19 @@ def _str_list(value: str) -> list[str]:
     return items
 
 
+def _data_args(parser: argparse.ArgumentParser) -> None:
+    """``--data``, ``--no-download`` and ``--no-verify``: where the data files come from."""
+    parser.add_argument("--data", help="folder (or file) of the data; default: CNFORECAST_DATA")
+    parser.add_argument(
+        "--no-download", action="store_true", help="never download missing data files"
+    )
+    parser.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="skip the checksum and row-count checks (synthetic or modified files)",
+    )
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``bench`` command (and its ``report`` sub-command) to the CLI."""
     from cnforecast.bench.config import ACCELERATORS, PRESETS
@@ -109,15 +122,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--preset", choices=PRESETS, help="'test': every model with its small test settings"
     )
     parser.add_argument("--out", help="output folder (default: the config's, else results/bench)")
-    parser.add_argument("--data", help="folder (or file) of the data; default: CNFORECAST_DATA")
-    parser.add_argument(
-        "--no-download", action="store_true", help="never download missing data files"
-    )
-    parser.add_argument(
-        "--no-verify",
-        action="store_true",
-        help="skip the checksum and row-count checks (synthetic or modified files)",
-    )
+    _data_args(parser)
     parser.add_argument("--accelerator", choices=ACCELERATORS, help="Lightning accelerator")
     parser.add_argument("--devices", help="Lightning devices (default 1)")
     parser.add_argument(
@@ -193,15 +198,7 @@ def _register_throughput(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--preset", choices=PRESETS, default="default", help="'test': small test settings"
     )
-    parser.add_argument("--data", help="folder (or file) of the data; default: CNFORECAST_DATA")
-    parser.add_argument(
-        "--no-download", action="store_true", help="never download missing data files"
-    )
-    parser.add_argument(
-        "--no-verify",
-        action="store_true",
-        help="skip the checksum and row-count checks (synthetic or modified files)",
-    )
+    _data_args(parser)
     parser.add_argument(
         "--out",
         type=Path,

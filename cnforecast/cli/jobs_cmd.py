@@ -136,6 +136,36 @@ def _common(
     )
 
 
+def _common_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """The options :func:`_common` adds, as keyword arguments of an inference job."""
+    return {
+        "fill": args.fill,
+        "overwrite": args.overwrite,
+        "accelerator": args.accelerator or "auto",
+        "quiet": args.quiet,
+    }
+
+
+def _model_dir_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model-dir", required=True, help="model directory from `cnforecast fit`")
+
+
+def _horizon_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-n", type=_positive, required=True, help="forecast horizon in time steps")
+
+
+def _sampling_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--num-samples", type=_positive, help="samples of a probabilistic model (default 100)"
+    )
+    parser.add_argument(
+        "--quantiles",
+        type=_float_list,
+        default=None,
+        help="quantile columns of a probabilistic model (default 0.1,0.5,0.9)",
+    )
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``fit``, ``predict``, ``backtest`` and ``forecast-batch`` commands."""
     _register_fit(subparsers)
@@ -251,18 +281,10 @@ def _register_predict(subparsers: argparse._SubParsersAction) -> None:
         description="Forecast the next n steps after the end of each series in a table, "
         "with a model directory written by `cnforecast fit`.",
     )
-    p.add_argument("--model-dir", required=True, help="model directory from `cnforecast fit`")
+    _model_dir_arg(p)
     p.add_argument("--data", required=True, help="history table (.csv or .parquet)")
-    p.add_argument("-n", type=_positive, required=True, help="forecast horizon in time steps")
-    p.add_argument(
-        "--num-samples", type=_positive, help="samples of a probabilistic model (default 100)"
-    )
-    p.add_argument(
-        "--quantiles",
-        type=_float_list,
-        default=None,
-        help="quantile columns of a probabilistic model (default 0.1,0.5,0.9)",
-    )
+    _horizon_arg(p)
+    _sampling_args(p)
     p.add_argument("--batch-size", type=_positive, help="series per forward pass")
     p.add_argument("--out", required=True, help="forecast table to write (.csv or .parquet)")
     _common(p)
@@ -279,11 +301,8 @@ def _predict(args: argparse.Namespace) -> int:
         out=args.out,
         num_samples=args.num_samples,
         quantiles=args.quantiles or DEFAULT_QUANTILES,
-        fill=args.fill,
         batch_size=args.batch_size,
-        overwrite=args.overwrite,
-        accelerator=args.accelerator or "auto",
-        quiet=args.quiet,
+        **_common_kwargs(args),
     )
     print(f"wrote {len(frame)} rows to {args.out}")
     return 0
@@ -298,7 +317,7 @@ def _register_backtest(subparsers: argparse._SubParsersAction) -> None:
         "every --stride steps; writes metrics.json, metrics.csv, forecasts.csv and "
         "backtest.png to --out.",
     )
-    p.add_argument("--model-dir", required=True, help="model directory from `cnforecast fit`")
+    _model_dir_arg(p)
     p.add_argument("--data", required=True, help="table with the series (.csv or .parquet)")
     p.add_argument(
         "--start",
@@ -343,10 +362,7 @@ def _backtest(args: argparse.Namespace) -> int:
         stride=args.stride,
         retrain=args.retrain,
         num_samples=args.num_samples,
-        fill=args.fill,
-        overwrite=args.overwrite,
-        accelerator=args.accelerator or "auto",
-        quiet=args.quiet,
+        **_common_kwargs(args),
     )
     overall = result.metrics["overall"]
     mape = overall["mape"]
@@ -368,24 +384,16 @@ def _register_batch(subparsers: argparse._SubParsersAction) -> None:
         "Existing outputs are skipped (resumable); a bad file is reported in "
         "OUT/_summary.json and the exit status is 1, the other files are still done.",
     )
-    p.add_argument("--model-dir", required=True, help="model directory from `cnforecast fit`")
+    _model_dir_arg(p)
     p.add_argument(
         "--inputs", required=True, nargs="+", help="a folder, a quoted glob ('data/*.csv') or files"
     )
     p.add_argument("--out", required=True, help="output folder (created if needed)")
-    p.add_argument("-n", type=_positive, required=True, help="forecast horizon in time steps")
+    _horizon_arg(p)
     p.add_argument(
         "--batch-size", type=_positive, default=256, help="series per predict call (default 256)"
     )
-    p.add_argument(
-        "--num-samples", type=_positive, help="samples of a probabilistic model (default 100)"
-    )
-    p.add_argument(
-        "--quantiles",
-        type=_float_list,
-        default=None,
-        help="quantile columns of a probabilistic model (default 0.1,0.5,0.9)",
-    )
+    _sampling_args(p)
     p.add_argument(
         "--format",
         choices=("csv", "parquet"),
@@ -409,10 +417,7 @@ def _batch(args: argparse.Namespace) -> int:
         num_samples=args.num_samples,
         quantiles=args.quantiles or DEFAULT_QUANTILES,
         output_format=args.format,
-        fill=args.fill,
-        overwrite=args.overwrite,
-        accelerator=args.accelerator or "auto",
-        quiet=args.quiet,
+        **_common_kwargs(args),
     )
     record: dict[str, Any] = summary.to_dict()
     print(

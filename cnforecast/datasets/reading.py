@@ -85,7 +85,7 @@ def _numeric_values(path: Path, frame: pd.DataFrame, columns: tuple[str, ...]) -
             raise MalformedDatasetError(
                 path,
                 f"column {column!r} holds a value that is not a number, {series.iloc[row]!r}, "
-                f"at data row {row} (line {row + 2} of the file)",
+                f"at {_data_row(row)}",
             )
         values[:, position] = coerced.to_numpy(np.float64, na_value=np.nan)
     missing_rows = np.flatnonzero(np.isnan(values).any(axis=1))
@@ -98,8 +98,7 @@ def _numeric_values(path: Path, frame: pd.DataFrame, columns: tuple[str, ...]) -
             where = f"{missing_rows.size} row(s) with missing values in all"
         raise MalformedDatasetError(
             path,
-            f"missing values at data row {row} (line {row + 2} of the file) in "
-            f"{_short(empty)}; {where}",
+            f"missing values at {_data_row(row)} in {_short(empty)}; {where}",
         )
     return values
 
@@ -117,8 +116,8 @@ def _parse_times(path: Path, column: pd.Series) -> pd.DatetimeIndex:
         row = int(bad[0])
         raise MalformedDatasetError(
             path,
-            f"unreadable timestamp {column.iloc[row]!r} in column {column.name!r} at data row "
-            f"{row} (line {row + 2} of the file)",
+            f"unreadable timestamp {column.iloc[row]!r} in column {column.name!r} at "
+            f"{_data_row(row)}",
         )
     return pd.DatetimeIndex(times)
 
@@ -148,6 +147,11 @@ def frame_to_series(
     return TimeSeries.from_times_and_values(
         grid, values, freq=info.frequency, columns=list(info.columns), copy=False
     )
+
+
+def _data_row(row: int) -> str:
+    """Where data row ``row`` (0-based, after the header) is in the file, for a message."""
+    return f"data row {row} (line {row + 2} of the file)"
 
 
 def _short(names: list[str], limit: int = 8) -> str:

@@ -38,8 +38,8 @@ from cnforecast.jobs.io import (
     check_output,
     write_table,
 )
-from cnforecast.jobs.manifest import LoadedModel, load_model_dir
-from cnforecast.jobs.predict import check_bundle, inference_trainer_kwargs, resolve_num_samples
+from cnforecast.jobs.manifest import LoadedModel
+from cnforecast.jobs.predict import check_bundle, open_model, resolve_fill, resolve_num_samples
 from cnforecast.jobs.tabular import FillMethod, SeriesBundle, load_series
 
 logger = logging.getLogger(__name__)
@@ -335,17 +335,12 @@ def backtest_job(
     ``overwrite``).
     """
     check_output(out, overwrite, "output directory")
-    loaded = (
-        model_dir
-        if isinstance(model_dir, LoadedModel)
-        else load_model_dir(model_dir, inference_trainer_kwargs(accelerator, quiet))
-    )
+    loaded = open_model(model_dir, accelerator, quiet)
     resolve_num_samples(loaded, num_samples)  # a wrong value fails before reading the data
-    fill = fill or loaded.manifest.get("config", {}).get("fill", "none")
     bundle = load_series(
         data,
         loaded.columns,
-        fill=fill,
+        fill=resolve_fill(loaded, fill),
         min_length=loaded.input_chunk_length + (horizon or loaded.output_chunk_length),
         min_length_reason="input_chunk_length + horizon",
     )

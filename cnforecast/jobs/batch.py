@@ -25,15 +25,17 @@ from tqdm.auto import tqdm
 
 from cnforecast.jobs.errors import JobError
 from cnforecast.jobs.io import TABLE_FORMATS, atomic_write_text, write_table
-from cnforecast.jobs.manifest import LoadedModel, load_model_dir
+from cnforecast.jobs.manifest import LoadedModel
 from cnforecast.jobs.predict import (
     DEFAULT_QUANTILES,
     forecast_series,
     forecasts_to_frame,
-    inference_trainer_kwargs,
+    load_history,
+    open_model,
+    resolve_fill,
     resolve_num_samples,
 )
-from cnforecast.jobs.tabular import FillMethod, SeriesBundle, load_series
+from cnforecast.jobs.tabular import FillMethod, SeriesBundle
 
 logger = logging.getLogger(__name__)
 
@@ -156,13 +158,9 @@ def forecast_batch_job(
     if out_dir.exists() and not out_dir.is_dir():
         raise JobError(f"output folder {str(out_dir)!r} exists and is not a folder")
     out_dir.mkdir(parents=True, exist_ok=True)
-    loaded = (
-        model_dir
-        if isinstance(model_dir, LoadedModel)
-        else load_model_dir(model_dir, inference_trainer_kwargs(accelerator, quiet=True))
-    )
+    loaded = open_model(model_dir, accelerator, quiet=True)
     samples = resolve_num_samples(loaded, num_samples)
-    fill = fill or loaded.manifest.get("config", {}).get("fill", "none")
+    fill = resolve_fill(loaded, fill)
     summary = BatchSummary(total=len(files))
     pending: list[_Pending] = []
     claimed: dict[Path, Path] = {}
@@ -216,13 +214,7 @@ def forecast_batch_job(
             summary.skipped.append(str(source))
             continue
         try:
-            bundle = load_series(
-                source,
-                loaded.columns,
-                fill=fill,
-                min_length=loaded.input_chunk_length,
-                min_length_reason=f"the model's input_chunk_length is {loaded.input_chunk_length}",
-            )
+            bundle = load_history(source, loaded, fill)
         except JobError as exc:
             _fail(summary, source, exc)
             continue

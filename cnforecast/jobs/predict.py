@@ -77,6 +77,33 @@ def resolve_num_samples(loaded: LoadedModel, num_samples: int | None) -> int:
     return num_samples
 
 
+def open_model(
+    model_dir: str | os.PathLike[str] | LoadedModel, accelerator: str = "auto", quiet: bool = True
+) -> LoadedModel:
+    """A model directory loaded for prediction (an already loaded model is returned as is)."""
+    if isinstance(model_dir, LoadedModel):
+        return model_dir
+    return load_model_dir(model_dir, inference_trainer_kwargs(accelerator, quiet))
+
+
+def resolve_fill(loaded: LoadedModel, fill: FillMethod | None) -> FillMethod:
+    """``fill``, else the missing-value handling the model was trained with (else ``"none"``)."""
+    return fill or loaded.manifest.get("config", {}).get("fill", "none")
+
+
+def load_history(
+    data: str | os.PathLike[str], loaded: LoadedModel, fill: FillMethod
+) -> SeriesBundle:
+    """The series to forecast from: the model's columns, ``input_chunk_length`` rows at least."""
+    return load_series(
+        data,
+        loaded.columns,
+        fill=fill,
+        min_length=loaded.input_chunk_length,
+        min_length_reason=f"the model's input_chunk_length is {loaded.input_chunk_length}",
+    )
+
+
 def _check_covariate_horizon(loaded: LoadedModel, bundle: SeriesBundle, n: int) -> None:
     ocl = loaded.output_chunk_length
     if bundle.past_covariates is not None and n > ocl:
@@ -203,20 +230,9 @@ def predict_job(
     for q in quantiles:
         if not 0 < q < 1:
             raise ForecastError(f"quantiles must be in (0, 1), got {q}")
-    loaded = (
-        model_dir
-        if isinstance(model_dir, LoadedModel)
-        else load_model_dir(model_dir, inference_trainer_kwargs(accelerator, quiet))
-    )
+    loaded = open_model(model_dir, accelerator, quiet)
     samples = resolve_num_samples(loaded, num_samples)
-    fill = fill or loaded.manifest.get("config", {}).get("fill", "none")
-    bundle = load_series(
-        data,
-        loaded.columns,
-        fill=fill,
-        min_length=loaded.input_chunk_length,
-        min_length_reason=f"the model's input_chunk_length is {loaded.input_chunk_length}",
-    )
+    bundle = load_history(data, loaded, resolve_fill(loaded, fill))
     forecasts = forecast_series(loaded, bundle, n, samples, batch_size)
     frame = forecasts_to_frame(forecasts, bundle.ids, loaded, quantiles)
     if out is not None:
