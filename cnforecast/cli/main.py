@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cnforecast.cli.bench_cmd",
     "cnforecast.cli.datasets_cmd",
     "cnforecast.cli.jobs_cmd",
+    "cnforecast.cli.models_cmd",
 )
 
 
