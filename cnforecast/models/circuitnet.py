@@ -37,7 +37,6 @@ class _CircuitNetModule(PLForecastingModule):
 
     def __init__(
         self,
-        input_dim: int,
         past_cov_dim: int,
         future_cov_dim: int,
         static_cov_dim: int,
@@ -60,7 +59,6 @@ class _CircuitNetModule(PLForecastingModule):
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
-        self.input_dim = input_dim
         self.nr_params = nr_params
         self.readout_kind = readout
         self.n_ports = n_ports
@@ -350,7 +348,6 @@ class CircuitNetModel(MixedCovariatesTorchModel):
         self._considers_static_covariates = use_static_covariates
 
     def _create_model(self, train_sample: TorchTrainingSample) -> PLForecastingModule:
-        past_target = train_sample.past_target  # (L, C)
         past_cov_dim = sum(
             t.shape[1]
             for t in (train_sample.past_covariates, train_sample.historic_future_covariates)
@@ -360,7 +357,6 @@ class CircuitNetModel(MixedCovariatesTorchModel):
         static = train_sample.static_covariates  # (C or 1, S)
         nr_params = 1 if self.likelihood is None else self.likelihood.num_parameters
         return _CircuitNetModule(
-            input_dim=past_target.shape[1],
             past_cov_dim=past_cov_dim,
             future_cov_dim=future.shape[1] if future is not None else 0,
             static_cov_dim=static.shape[1] if static is not None else 0,
@@ -444,8 +440,3 @@ class CircuitNetModel(MixedCovariatesTorchModel):
                 len(items),
                 needed,
             )
-
-
-def parameter_count(model: torch.nn.Module) -> int:
-    """Trainable parameters of a torch module."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
