@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 from darts import TimeSeries
 
-from cnforecast.bench import protocol
-from cnforecast.bench.metrics import ErrorAccumulator, mae, mse
 from cnforecast.bench.records import METRIC_SCALE, RECORD_FIELDS, new_record
 from cnforecast.datasets import ETT_HOURLY_SPLIT, RatioSplit, standard_split
+from cnforecast.engine import evaluation, training
+from cnforecast.engine.metrics import ErrorAccumulator, mae, mse
 from cnforecast.models.registry import MODELS
 
 L, H = 12, 6
@@ -50,7 +50,7 @@ def test_metrics_reject_misaligned_arrays():
 def test_window_counts_and_borders_agree_with_the_split():
     # ETT hourly rule on a series of the real file's length: the README's 2785 windows
     split = standard_split(_series(17420, channels=2), 96, rule=ETT_HOURLY_SPLIT)
-    assert split.n_windows(96) == protocol.count_windows(len(split.test), 96, 96) == 2785
+    assert split.n_windows(96) == evaluation.count_windows(len(split.test), 96, 96) == 2785
     assert split.n_windows(720) == 2161
     # the test part starts L rows before its border: the first target row is the border
     assert split.test.time_index[96] == split.train.time_index[0] + pd.Timedelta(hours=11520)
@@ -66,7 +66,7 @@ def fitted_dlinear():
         H,
         **{**spec.test_settings, "n_epochs": 1},
         random_state=0,
-        pl_trainer_kwargs=protocol.trainer_kwargs(accelerator="cpu", patience=None),
+        pl_trainer_kwargs=training.trainer_kwargs(accelerator="cpu", patience=None),
     )
     model.fit(split.train)
     return model, split
@@ -80,12 +80,12 @@ def test_evaluate_scores_every_window_exactly(fitted_dlinear):
     preds = np.stack([p.values() for p in model.predict(H, series=inputs, verbose=False)])
     values = test.values()
     truth = np.stack([values[i + L : i + L + H] for i in range(n)])
-    result = protocol.evaluate(model, test, lookback=L, horizon=H, expected_windows=n)
+    result = evaluation.evaluate(model, test, lookback=L, horizon=H, expected_windows=n)
     assert result.n_windows == n
     assert result.mse == pytest.approx(mse(truth, preds), rel=1e-5)
     assert result.mae == pytest.approx(mae(truth, preds), rel=1e-5)
     # chunked evaluation (a few windows at a time) gives the same numbers
-    chunked = protocol.evaluate(
+    chunked = evaluation.evaluate(
         model, test, lookback=L, horizon=H, max_elements=5 * H * test.n_components
     )
     assert chunked.mse == pytest.approx(result.mse, rel=1e-6)
@@ -99,7 +99,7 @@ def test_evaluate_scores_every_window_exactly(fitted_dlinear):
 def test_evaluate_checks_the_window_count(fitted_dlinear):
     model, split = fitted_dlinear
     with pytest.raises(AssertionError, match="windows"):
-        protocol.evaluate(
+        evaluation.evaluate(
             model, split.test, lookback=L, horizon=H, expected_windows=split.n_windows(H) + 1
         )
 

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from darts import TimeSeries
 
-from cnforecast.bench import protocol
 from cnforecast.bench.config import ModelConfig
 from cnforecast.datasets import RatioSplit, standard_split
+from cnforecast.engine import evaluation, training
 from cnforecast.models.registry import MODELS
 
 L, H = 16, 8
@@ -45,15 +45,15 @@ def test_fits_and_forecasts_a_multivariate_split(name, split):
     kwargs = ModelConfig(name, preset="test").resolved_kwargs(
         spec.defaults, spec.test_settings, max_epochs=1
     )
-    timer = protocol.EpochTimer()
-    kwargs["pl_trainer_kwargs"] = protocol.trainer_kwargs(
+    timer = training.EpochTimer()
+    kwargs["pl_trainer_kwargs"] = training.trainer_kwargs(
         accelerator="cpu", patience=1, progress_bar=False, callbacks=[timer]
     )
     model = spec.create(L, H, **kwargs, random_state=0)
-    stats = protocol.fit(model, split, timer=timer, restore_best=False)
+    stats = training.fit(model, split.train, split.val)
     assert stats.epochs_run == 1 and stats.best_val_loss is not None
-    result = protocol.evaluate(
+    result = evaluation.evaluate(
         model, split.test, lookback=L, horizon=H, expected_windows=split.n_windows(H)
     )
     assert np.isfinite(result.mse) and result.mse > 0
-    assert protocol.count_parameters(model) > 0
+    assert training.count_parameters(model) > 0

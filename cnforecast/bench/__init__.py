@@ -1,4 +1,6 @@
-"""The long-horizon forecasting benchmark: configuration, protocol, runner, report, plots.
+"""The long-horizon forecasting benchmark: configuration, runner, records, report, plots.
+
+Training, the test protocol and the metrics are the engine's (:mod:`cnforecast.engine`).
 
 Typical use (the ``cnforecast bench`` command does the same)::
 
@@ -11,12 +13,12 @@ Typical use (the ``cnforecast bench`` command does the same)::
 """
 
 from cnforecast.bench.config import BenchConfig, ConfigError, ModelConfig, load_config
-from cnforecast.bench.metrics import mae, mse
 from cnforecast.bench.plots import make_plots
-from cnforecast.bench.protocol import evaluate
 from cnforecast.bench.records import read_records
 from cnforecast.bench.report import markdown_table, write_report
 from cnforecast.bench.runner import run_benchmark
+from cnforecast.engine.evaluation import evaluate
+from cnforecast.engine.metrics import mae, mse
 
 __all__ = [
     "BenchConfig",

@@ -19,9 +19,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cnforecast.bench.protocol import ForecastExamples
 from cnforecast.bench.records import iter_ok, latest_records
 from cnforecast.bench.report import aggregate
+from cnforecast.engine.evaluation import ForecastExamples
 
 __all__ = [
     "PLOTS_DIR",

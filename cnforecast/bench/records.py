@@ -4,26 +4,21 @@ A record holds everything needed to trust and reproduce a number: the resolved
 configuration and model arguments, the seed, package versions, the git commit, the
 dataset, L, H, the count of test windows, the metrics and the scale they are computed in,
 and what the run cost (parameters, training and prediction time, epochs, peak memory,
-device). Every record has every field of :data:`RECORD_FIELDS`; fields that do not apply
-(a skipped run has no MSE) are ``null``.
+device); the provenance fields come from :mod:`cnforecast.engine.provenance`. Every
+record has every field of :data:`RECORD_FIELDS`; fields that do not apply (a skipped run
+has no MSE) are ``null``.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import enum
-import functools
 import json
 import logging
-import math
-import platform
-import subprocess
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from cnforecast.engine.provenance import git_commit, package_versions, to_jsonable
 
 __all__ = [
     "METRIC_SCALE",
@@ -31,14 +26,11 @@ __all__ = [
     "SCHEMA",
     "STATUSES",
     "fill_record",
-    "git_commit",
     "iter_ok",
     "latest_records",
     "new_record",
-    "package_versions",
     "read_records",
     "run_key",
-    "to_jsonable",
     "write_record",
 ]
 
@@ -94,84 +86,6 @@ RECORD_FIELDS: tuple[str, ...] = (
     "device",
     "forecast_file",
 )
-
-_VERSIONED_PACKAGES = (
-    "cnforecast",
-    "darts",
-    "torch",
-    "pytorch-lightning",
-    "numpy",
-    "pandas",
-    "neuralforecast",
-)
-
-
-@functools.cache
-def package_versions() -> dict[str, str | None]:
-    """Versions of the packages that decide the numbers (``None``: not installed)."""
-    out: dict[str, str | None] = {"python": platform.python_version()}
-    for name in _VERSIONED_PACKAGES:
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = None
-    return out
-
-
-@functools.cache
-def git_commit() -> tuple[str, bool | None]:
-    """The commit of the source tree cnforecast runs from and whether it has changes.
-
-    Returns ``("unknown", None)`` outside a git checkout (e.g. an installed wheel).
-    """
-    root = Path(__file__).resolve().parents[2]
-
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", "-C", str(root), *args],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
-
-    try:
-        commit = git("rev-parse", "HEAD")
-        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
-    except (OSError, subprocess.SubprocessError):
-        return "unknown", None
-    return commit or "unknown", dirty
-
-
-def to_jsonable(value: Any) -> Any:
-    """A JSON-safe copy: classes become dotted names, non-finite floats ``None``.
-
-    Examples
-    --------
-    >>> import torch
-    >>> to_jsonable({"cls": torch.optim.Adam, "x": (1, float("nan")), "n": np.int64(3)})
-    {'cls': 'torch.optim.adam.Adam', 'x': [1, None], 'n': 3}
-    """
-    if value is None or isinstance(value, bool | str):
-        return value
-    if isinstance(value, enum.Enum):
-        return to_jsonable(value.value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        value = float(value)
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset | np.ndarray):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, type):
-        return f"{value.__module__}.{value.__qualname__}"
-    if callable(value) and hasattr(value, "__qualname__"):
-        return f"{getattr(value, '__module__', '?')}.{value.__qualname__}"
-    return f"<{type(value).__module__}.{type(value).__qualname__}>"
 
 
 def run_key(record: Mapping[str, Any]) -> tuple[Any, ...]:

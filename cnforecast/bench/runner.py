@@ -12,17 +12,12 @@ import logging
 import math
 import re
 import tempfile
-import time
-import traceback
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
-
-from cnforecast.bench import protocol
 from cnforecast.bench.config import BenchConfig, ModelConfig
-from cnforecast.bench.protocol import SplitLike
 from cnforecast.bench.records import (
     latest_records,
     new_record,
@@ -30,6 +25,9 @@ from cnforecast.bench.records import (
     run_key,
     write_record,
 )
+from cnforecast.engine import devices, training
+from cnforecast.engine.evaluation import SplitLike, evaluate
+from cnforecast.engine.grid import run_grid
 from cnforecast.models.registry import ModelSpec, get_model_spec
 
 __all__ = [
@@ -142,8 +140,7 @@ def run_one(
     fields = _base_fields(model_cfg, dataset, config, horizon, seed)
     kwargs = model_cfg.resolved_kwargs(spec.defaults, spec.test_settings, config.max_epochs)
     batch_size = int(kwargs.get("batch_size", 32))
-    timer = protocol.EpochTimer()
-    harness_trainer = protocol.trainer_kwargs(
+    harness_trainer = training.trainer_kwargs(
         accelerator=config.accelerator,
         devices=config.devices,
         patience=config.patience,
@@ -153,12 +150,12 @@ def run_one(
             if config.max_train_windows is not None
             else None
         ),
-        callbacks=[timer],
+        callbacks=[training.EpochTimer()],
     )
     recorded_kwargs = {**kwargs, "random_state": seed}
     with tempfile.TemporaryDirectory(prefix="cnforecast-bench-") as work_dir:
         kwargs.update(
-            pl_trainer_kwargs=protocol.merge_trainer_kwargs(
+            pl_trainer_kwargs=training.merge_trainer_kwargs(
                 harness_trainer, kwargs.get("pl_trainer_kwargs")
             ),
             random_state=seed,
@@ -169,21 +166,15 @@ def run_one(
         )
         logger.info("run %s: building %s", fields["run_id"], spec.name)
         model = spec.create(lookback, horizon, **kwargs)
-        protocol.reset_peak_memory()
-        stats = protocol.fit(
+        devices.reset_peak_memory()
+        stats = training.fit(
             model,
-            split,
-            timer=timer,
-            restore_best=config.restore_best,
+            split.train,
+            split.val,
+            load_best=config.restore_best,
             max_train_windows=config.max_train_windows,
         )
-        logger.info(
-            "run %s: trained %d epoch(s) in %.1f s",
-            fields["run_id"],
-            stats.epochs_run,
-            stats.train_time_s,
-        )
-        result = protocol.evaluate(
+        result = evaluate(
             model,
             split.test,
             lookback=lookback,
@@ -191,10 +182,9 @@ def run_one(
             expected_windows=split.n_windows(horizon, part="test"),
             batch_size=config.eval_batch_size,
         )
-        cuda = protocol.uses_cuda(model)
-        memory, memory_kind = protocol.peak_memory(cuda)
-        n_params = protocol.count_parameters(model)
-        device = protocol.describe_device(model)
+        memory, memory_kind = devices.peak_memory(devices.uses_cuda(model))
+        n_params = training.count_parameters(model)
+        device = devices.describe_device(model)
     forecast_file = None
     if out_dir is not None and result.examples is not None:
         target = out_dir / FORECASTS_DIR / f"{fields['run_id']}.npz"
@@ -300,101 +290,96 @@ def run_benchmark(
             )
 
     out.mkdir(parents=True, exist_ok=True)
-    records: list[dict[str, Any]] = []
-    threads_before = torch.get_num_threads()
-    if config.num_threads is not None:
-        torch.set_num_threads(config.num_threads)
-    try:
-        _run_grid(config, datasets, specs, done, split_loader, out, records, on_record)
-    finally:
-        torch.set_num_threads(threads_before)
-    return records
+    tasks = [
+        _Run(dataset, model_cfg, specs[model_cfg.label], horizon, seed)
+        for dataset in datasets
+        for model_cfg in config.models
+        for horizon in config.horizons_of(model_cfg)
+        for seed in config.seeds
+        if _key(model_cfg, dataset, config, horizon, seed) not in done
+    ]
+    splits = _LastSplit(split_loader, config.lookback)
 
+    def run(task: _Run) -> dict[str, Any]:
+        return run_one(
+            task.spec,
+            task.model_cfg,
+            splits.get(task.dataset),
+            dataset=task.dataset,
+            horizon=task.horizon,
+            seed=task.seed,
+            config=config,
+            out_dir=out,
+        )
 
-def _run_grid(
-    config: BenchConfig,
-    datasets: list[str],
-    specs: Mapping[str, ModelSpec],
-    done: set[tuple[Any, ...]],
-    split_loader: SplitLoader,
-    out: Path,
-    records: list[dict[str, Any]],
-    on_record: Callable[[Mapping[str, Any]], None] | None,
-) -> None:
-    records_path = out / RECORDS_FILE
+    def fields(task: _Run) -> dict[str, Any]:
+        return _base_fields(task.model_cfg, task.dataset, config, task.horizon, task.seed)
 
     def emit(record: dict[str, Any]) -> None:
         write_record(records_path, record)
-        records.append(record)
         if on_record is not None:
             on_record(record)
 
-    for dataset in datasets:
-        todo = [
-            (m, h, s)
-            for m in config.models
-            for h in config.horizons_of(m)
-            for s in config.seeds
-            if run_key(
-                {
-                    "label": m.label,
-                    "dataset": dataset,
-                    "lookback": config.lookback,
-                    "horizon": h,
-                    "seed": s,
-                }
-            )
-            not in done
-        ]
-        if not todo:
-            continue
-        split: SplitLike | None = None
-        split_error: BaseException | None = None
-        if any(specs[m.label].is_available() for m, _, _ in todo):
+    return run_grid(
+        tasks,
+        run,
+        name=lambda task: f"run {fields(task)['run_id']}",
+        missing=lambda task: (task.spec.name, task.spec.missing_dependencies()),
+        skipped=lambda task, reason: new_record(**fields(task), status="skipped", error=reason),
+        failed=lambda task, err: _failed(fields(task), err),
+        emit=emit,
+        threads=config.num_threads,
+    )
+
+
+@dataclass(frozen=True)
+class _Run:
+    dataset: str
+    model_cfg: ModelConfig
+    spec: ModelSpec
+    horizon: int
+    seed: int
+
+
+def _key(
+    model_cfg: ModelConfig, dataset: str, config: BenchConfig, horizon: int, seed: int
+) -> tuple[Any, ...]:
+    return run_key(
+        {
+            "label": model_cfg.label,
+            "dataset": dataset,
+            "lookback": config.lookback,
+            "horizon": horizon,
+            "seed": seed,
+        }
+    )
+
+
+class _LastSplit:
+    """The split of the data set being run, loaded once when a run first needs it.
+
+    Only the latest data set is held; a loading error is kept and raised for every run of
+    that data set (each is recorded as failed with it).
+    """
+
+    def __init__(self, loader: SplitLoader, lookback: int) -> None:
+        self._loader, self._lookback = loader, lookback
+        self._name: str | None = None
+        self._split: SplitLike | None = None
+        self._error: Exception | None = None
+
+    def get(self, name: str) -> SplitLike:
+        if name != self._name:
+            self._name, self._split, self._error = name, None, None
             try:
-                split = split_loader(dataset, config.lookback)
+                self._split = self._loader(name, self._lookback)
             except Exception as err:
-                logger.error("data set %s could not be loaded: %s", dataset, err)
-                split_error = err
-        for model_cfg, horizon, seed in todo:
-            spec = specs[model_cfg.label]
-            fields = _base_fields(model_cfg, dataset, config, horizon, seed)
-            missing = spec.missing_dependencies()
-            if missing:
-                reason = (
-                    f"model {spec.name!r} needs the optional package(s) "
-                    f"{', '.join(missing)}, which are not installed "
-                    "(pip install 'cnforecast[baselines]')"
-                )
-                logger.warning("skipping %s: %s", fields["run_id"], reason)
-                emit(new_record(**fields, status="skipped", error=reason))
-                continue
-            if split is None:
-                emit(_failed(fields, split_error or RuntimeError("no split")))
-                continue
-            start = time.perf_counter()
-            try:
-                record = run_one(
-                    spec,
-                    model_cfg,
-                    split,
-                    dataset=dataset,
-                    horizon=horizon,
-                    seed=seed,
-                    config=config,
-                    out_dir=out,
-                )
-            except Exception as err:
-                logger.error(
-                    "run %s failed after %.1f s: %s: %s\n%s",
-                    fields["run_id"],
-                    time.perf_counter() - start,
-                    type(err).__name__,
-                    err,
-                    traceback.format_exc(),
-                )
-                record = _failed(fields, err)
-            emit(record)
+                logger.error("data set %s could not be loaded: %s", name, err)
+                self._error = err
+        if self._error is not None:
+            raise self._error
+        assert self._split is not None
+        return self._split
 
 
 def summarize_statuses(records: Iterable[Mapping[str, Any]]) -> dict[str, int]:

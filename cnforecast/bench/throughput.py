@@ -11,7 +11,7 @@ What one measurement does, for each model in turn:
    exactly ``n_windows`` windows from it. No validation, no early stopping, no
    checkpoints, no progress bar. A callback counts the windows of every training batch and
    the run fails unless each epoch saw exactly ``n_windows`` of them.
-3. Each epoch is timed by :class:`~cnforecast.bench.protocol.EpochTimer`. With two or more
+3. Each epoch is timed by :class:`~cnforecast.engine.training.EpochTimer`. With two or more
    epochs the first is discarded as warm-up; ``windows_per_second`` is ``n_windows``
    divided by the median time of the remaining epochs.
 
@@ -26,7 +26,6 @@ from __future__ import annotations
 import logging
 import statistics
 import tempfile
-import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,10 +34,11 @@ import torch
 from darts import TimeSeries
 from pytorch_lightning import Callback, LightningModule, Trainer
 
-from cnforecast.bench import protocol
 from cnforecast.bench.config import PRESETS, ModelConfig
-from cnforecast.bench.protocol import SplitLike
 from cnforecast.bench.records import fill_record
+from cnforecast.engine import devices, training
+from cnforecast.engine.evaluation import SplitLike, count_windows
+from cnforecast.engine.grid import run_grid
 from cnforecast.models.registry import ModelSpec, get_model_spec
 
 __all__ = [
@@ -106,26 +106,11 @@ THROUGHPUT_FIELDS: tuple[str, ...] = (
 ModelEntry = str | tuple[str, str, Mapping[str, Any]]
 
 
-@dataclass(frozen=True)
-class _TrainOnly:
-    """A split with a training part only: :func:`protocol.fit` then trains without validation."""
-
-    train: TimeSeries
-    lookback: int
-    val: None = None
-    test: None = None
-
-    def n_windows(self, horizon: int, part: str = "train") -> int:
-        if part != "train":
-            raise ValueError(f"a throughput split has no {part!r} part")
-        return protocol.count_windows(len(self.train), self.lookback, horizon)
-
-
 class _WindowCounter(Callback):
     """Counts the windows of every training batch, per epoch.
 
     On a GPU it also waits for the device at each epoch's start and end, so that
-    :class:`~cnforecast.bench.protocol.EpochTimer` (placed after it among the callbacks)
+    :class:`~cnforecast.engine.training.EpochTimer` (placed after it among the callbacks)
     times finished work rather than queued kernels.
     """
 
@@ -220,22 +205,23 @@ def _record(**fields: Any) -> dict[str, Any]:
 def _slice_train(split: SplitLike, horizon: int, n_windows: int) -> TimeSeries:
     lookback = split.lookback
     rows = lookback + horizon + n_windows - 1
-    available = protocol.count_windows(len(split.train), lookback, horizon)
+    available = count_windows(len(split.train), lookback, horizon)
     if available < n_windows:
         raise ValueError(
             f"the train series ({len(split.train)} rows) has {available} windows at "
             f"L={lookback}, H={horizon}, fewer than the {n_windows} asked for"
         )
     train = split.train[:rows]
-    if protocol.count_windows(len(train), lookback, horizon) != n_windows:
+    if count_windows(len(train), lookback, horizon) != n_windows:
         raise AssertionError(f"the cut train series does not hold {n_windows} windows")
     return train
 
 
 def _measure_one(
     item: _Planned,
-    data: _TrainOnly,
+    train: TimeSeries,
     *,
+    lookback: int,
     horizon: int,
     n_windows: int,
     batch_size: int,
@@ -249,8 +235,8 @@ def _measure_one(
     registry_batch_size = int(kwargs.get("batch_size", 32))  # darts' default
     kwargs.update(batch_size=batch_size, n_epochs=epochs)
     recorded_kwargs = {**kwargs, "random_state": seed}
-    counter, timer = _WindowCounter(), protocol.EpochTimer()
-    harness = protocol.trainer_kwargs(
+    counter, timer = _WindowCounter(), training.EpochTimer()
+    harness = training.trainer_kwargs(
         accelerator=accelerator,
         devices=1,
         patience=None,
@@ -259,7 +245,7 @@ def _measure_one(
     )
     with tempfile.TemporaryDirectory(prefix="cnforecast-throughput-") as work_dir:
         kwargs.update(
-            pl_trainer_kwargs=protocol.merge_trainer_kwargs(
+            pl_trainer_kwargs=training.merge_trainer_kwargs(
                 harness, kwargs.get("pl_trainer_kwargs")
             ),
             random_state=seed,
@@ -271,10 +257,10 @@ def _measure_one(
         logger.info(
             "throughput: %s (%s), %d windows x %d epochs", cfg.label, spec.name, n_windows, epochs
         )
-        model = spec.create(data.lookback, horizon, **kwargs)
-        stats = protocol.fit(model, data, timer=timer, restore_best=False)
-        n_params = protocol.count_parameters(model)
-        device = protocol.describe_device(model)
+        model = spec.create(lookback, horizon, **kwargs)
+        stats = training.fit(model, train)
+        n_params = training.count_parameters(model)
+        device = devices.describe_device(model)
     if stats.n_train_windows != n_windows:
         raise AssertionError(f"{cfg.label}: trained on {stats.n_train_windows} windows")
     if len(timer.epoch_seconds) != epochs or counter.windows_per_epoch != [n_windows] * epochs:
@@ -379,12 +365,8 @@ def measure_throughput(
         raise ValueError(f"preset {preset!r} is not one of {', '.join(PRESETS)}")
     planned = _plan(models, preset, batch_size, epochs)
     ref_label = _reference_label(planned, reference)
-    data = _TrainOnly(train=_slice_train(split, horizon, n_windows), lookback=split.lookback)
-    threads_before = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
-    records: list[dict[str, Any]] = []
-    try:
+    train = _slice_train(split, horizon, n_windows)
+    with devices.torch_threads(threads) as n_threads:
         common = {
             "dataset": getattr(split, "name", None),
             "lookback": split.lookback,
@@ -395,57 +377,37 @@ def measure_throughput(
             "epochs": epochs,
             "reference": ref_label,
             "accelerator": accelerator,
-            "threads": torch.get_num_threads(),
+            "threads": n_threads,
         }
-        for item in planned:
-            missing = item.spec.missing_dependencies()
-            if missing:
-                reason = (
-                    f"model {item.spec.name!r} needs the optional package(s) "
-                    f"{', '.join(missing)}, which are not installed "
-                    "(pip install 'cnforecast[baselines]')"
-                )
-                logger.warning("skipping %s: %s", item.config.label, reason)
-                records.append(
-                    _record(
-                        **common,
-                        status="skipped",
-                        error=reason,
-                        label=item.config.label,
-                        model=item.spec.name,
-                    )
-                )
-                continue
-            try:
-                record = _measure_one(
-                    item,
-                    data,
-                    horizon=horizon,
-                    n_windows=n_windows,
-                    batch_size=batch_size,
-                    epochs=epochs,
-                    seed=seed,
-                    accelerator=accelerator,
-                    common=common,
-                )
-            except Exception as err:
-                logger.error(
-                    "throughput of %s failed: %s: %s\n%s",
-                    item.config.label,
-                    type(err).__name__,
-                    err,
-                    traceback.format_exc(),
-                )
-                record = _record(
-                    **common,
-                    status="failed",
-                    error=f"{type(err).__name__}: {err}",
-                    label=item.config.label,
-                    model=item.spec.name,
-                )
-            records.append(record)
-    finally:
-        torch.set_num_threads(threads_before)
+
+        def outcome(item: _Planned, status: str, error: str) -> dict[str, Any]:
+            return _record(
+                **common,
+                status=status,
+                error=error,
+                label=item.config.label,
+                model=item.spec.name,
+            )
+
+        records = run_grid(
+            planned,
+            lambda item: _measure_one(
+                item,
+                train,
+                lookback=split.lookback,
+                horizon=horizon,
+                n_windows=n_windows,
+                batch_size=batch_size,
+                epochs=epochs,
+                seed=seed,
+                accelerator=accelerator,
+                common=common,
+            ),
+            name=lambda item: f"throughput of {item.config.label}",
+            missing=lambda item: (item.spec.name, item.spec.missing_dependencies()),
+            skipped=lambda item, reason: outcome(item, "skipped", reason),
+            failed=lambda item, err: outcome(item, "failed", f"{type(err).__name__}: {err}"),
+        )
     _add_ratios(records, ref_label)
     return records
 

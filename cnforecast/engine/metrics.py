@@ -1,18 +1,25 @@
-"""Point-forecast error metrics of the long-horizon benchmark: MSE and MAE.
+"""Point-forecast error metrics: MSE, MAE and MAPE, one set for the benchmark and the jobs.
 
-The literature (Informer, Autoformer, Time-Series-Library) averages the squared and absolute
-errors over every test window, every forecast step and every channel, on the z-scored values.
-With the same number of steps and channels in every window this is the plain mean over all
-elements, which is what :func:`mse` and :func:`mae` compute; :class:`ErrorAccumulator` gives
-the same numbers when the windows arrive in chunks, without holding them all in memory.
+The long-horizon literature (Informer, Autoformer, Time-Series-Library) averages the squared
+and absolute errors over every test window, every forecast step and every channel, on the
+z-scored values. With the same number of steps and channels in every window this is the
+plain mean over all elements, which is what :func:`mse` and :func:`mae` compute;
+:class:`ErrorAccumulator` gives the same numbers when the windows arrive in chunks, without
+holding them all in memory (the benchmark's test sets). :func:`error_metrics` adds MAPE for
+the backtests, which report errors in the original units.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["ErrorAccumulator", "mae", "mse"]
+__all__ = ["MAPE_UNDEFINED", "ErrorAccumulator", "error_metrics", "mae", "mse"]
+
+#: Why MAPE is missing where an actual value is zero.
+MAPE_UNDEFINED = "not defined: the actual values contain zeros"
 
 
 def _aligned(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -121,3 +128,27 @@ class ErrorAccumulator:
         if not self._count:
             raise ValueError("no windows were added")
         return self._sum_abs / self._count
+
+
+def error_metrics(actual: ArrayLike, forecast: ArrayLike) -> dict[str, Any]:
+    """Number of points, MSE, MAE and MAPE (percent; ``None`` where an actual value is zero).
+
+    Examples
+    --------
+    >>> m = error_metrics(np.array([1.0, 2.0]), np.array([1.5, 2.0]))
+    >>> m["mse"], m["mae"], m["mape"]
+    (0.125, 0.25, 25.0)
+    >>> error_metrics(np.array([0.0, 2.0]), np.array([1.0, 2.0]))["mape_note"]
+    'not defined: the actual values contain zeros'
+    """
+    true = np.asarray(actual, dtype=np.float64)
+    pred = np.asarray(forecast, dtype=np.float64)
+    result: dict[str, Any] = {"n_points": int(true.size), "mse": None, "mae": None, "mape": None}
+    if not true.size:
+        return result
+    result["mse"], result["mae"] = mse(true, pred), mae(true, pred)
+    if not (true == 0).any():
+        result["mape"] = float(np.mean(np.abs((pred - true) / true)) * 100.0)
+    else:
+        result["mape_note"] = MAPE_UNDEFINED
+    return result
