@@ -13,9 +13,11 @@ from cnforecast.layers import (
     MOTIFS,
     AttentionMotif,
     Circuit,
+    CircuitConfig,
     CircuitMotifUnits,
     PatchEmbedding,
     PortAssignment,
+    Readout,
     build_wiring,
     patch_count,
 )
@@ -46,6 +48,13 @@ def build_module(lookback, horizon, n_targets, past=0, future=0, static=0, stati
     model.pl_module_params["train_sample_shape"] = sample.sample_shapes()
     torch.manual_seed(0)
     return model._create_model(sample)
+
+
+def as_trained(module):
+    """The read-out's last map starts at zero (a fresh circuit adds nothing to the linear
+    path); give it the non-zero weights it has after training, so the circuit shows."""
+    torch.nn.init.normal_(module.readout.head.weight, std=0.1)
+    return module
 
 
 def module_input(batch, lookback, horizon, n_targets, past=0, future=0, static=0, static_rows=1):
@@ -113,7 +122,7 @@ def test_components_are_processed_independently_with_shared_weights():
 
 @pytest.mark.parametrize("dropped", MOTIFS)
 def test_each_motif_term_changes_the_output(dropped):
-    module = build_module(24, 4, 2).eval()
+    module = as_trained(build_module(24, 4, 2)).eval()
     x = module_input(2, 24, 4, 2)
     with torch.no_grad():
         before = module(x).prediction
@@ -133,7 +142,7 @@ def test_motif_subsets_build_only_their_terms(motifs):
 
 
 def test_every_parameter_gets_a_gradient():
-    module = build_module(20, 4, 3, past=2, future=1, static=2, static_rows=3)
+    module = as_trained(build_module(20, 4, 3, past=2, future=1, static=2, static_rows=3))
     x = module_input(4, 20, 4, 3, past=2, future=1, static=2, static_rows=3)
     module(x).prediction.square().mean().backward()
     missing = [
@@ -187,28 +196,44 @@ def test_port_assignment_keeps_time_order():
 
 
 def test_attention_stays_inside_each_unit():
-    attention = AttentionMotif(d_model=8, n_heads=2).eval()
+    attention = AttentionMotif(d_model=8, n_heads=2, dropout=0.0).eval()
     h = torch.randn(2, 3, 4, 8)
     changed = h.clone()
     changed[:, 2] += 5.0  # perturb unit 2 only
     with torch.no_grad():
-        a, b = attention(h), attention(changed)
+        a, b = attention(h, h, h, h), attention(changed, changed, changed, changed)
     torch.testing.assert_close(a[:, :2], b[:, :2])
+    assert not torch.allclose(a[:, 2], b[:, 2])
+
+
+def test_attention_is_softmax_attention_among_the_neurons_of_a_unit():
+    attention = AttentionMotif(d_model=8, n_heads=2, dropout=0.0).eval()
+    q, k, v = (torch.randn(3, 5, 4, 8) for _ in range(3))
+
+    def split(x):  # (G, M, N, D) -> (G * M, heads, N, D / heads)
+        return x.reshape(15, 4, 2, 4).transpose(1, 2)
+
+    expected = torch.nn.functional.scaled_dot_product_attention(split(q), split(k), split(v))
+    expected = expected.transpose(1, 2).reshape(3, 5, 4, 8)
+    with torch.no_grad():
+        torch.testing.assert_close(attention(q, q, k, v), expected)
+
+
+def test_one_fused_projection_feeds_every_motif_term():
+    config = CircuitConfig(d_model=8, n_units=3, n_neurons=4, n_ports=2, n_heads=2)
+    steps = CircuitMotifUnits(config)
+    # linear (1 map) + attention (3: query, key, value) + product (1)
+    assert steps.projection.weight.shape == (5 * 8, 8)
+    linear_only = CircuitMotifUnits(CircuitConfig(**{**config.as_dict(), "motifs": "linear"}))
+    assert linear_only.projection.weight.shape == (8, 8)
 
 
 def test_unit_step_has_no_cross_unit_signal_and_exchange_follows_the_wiring():
-    circuit = Circuit(
-        n_units=4,
-        n_neurons=3,
-        n_ports=1,
-        d_model=8,
-        n_rounds=1,
-        n_links=0,
-        wiring_seed=0,
-        n_heads=2,
-        dropout=0.0,
-    ).eval()
-    steps = CircuitMotifUnits(4, 3, 8, 2, dropout=0.0).eval()
+    config = CircuitConfig(
+        n_units=4, n_neurons=3, n_ports=1, d_model=8, n_rounds=1, n_links=0, n_heads=2, dropout=0.0
+    )
+    circuit = Circuit(config).eval()
+    steps = CircuitMotifUnits(config).eval()
     h = torch.randn(2, 4, 3, 8)
     changed = h.clone()
     changed[:, 0] += 1.0
@@ -230,3 +255,62 @@ def test_parameters_do_not_grow_with_the_number_of_components():
         )
 
     assert count(build_module(24, 4, 1)) == count(build_module(24, 4, 9))
+
+
+@pytest.mark.parametrize(("rank", "readout"), [(4, "all"), (4, "ports"), (None, "all")])
+def test_factorised_readout_shape_and_weights(rank, readout):
+    module = build_module(24, 7, 2, readout_rank=rank, readout=readout, likelihood=None)
+    read = SMALL["n_neurons"] if readout == "all" else SMALL["n_ports"]
+    unit_features = read * SMALL["d_model"]
+    m = SMALL["n_units"]
+    expected = (
+        unit_features * rank + rank + m * rank * 7 + 7
+        if rank is not None
+        else m * unit_features * 7 + 7
+    )
+    assert sum(p.numel() for p in module.readout.parameters()) == expected
+    out = module.readout(torch.randn(5, m, read, SMALL["d_model"]))
+    assert out.shape == (5, 7, 1)
+
+
+def test_readout_starts_at_zero_so_a_fresh_model_is_its_linear_path():
+    module = build_module(24, 6, 3, use_reversible_instance_norm=False).eval()
+    x = module_input(2, 24, 6, 3)
+    with torch.no_grad():
+        out = module(x).prediction[..., 0]  # (B, H, C)
+        # (B, L, C) -> (B, C, L) -> (B, C, H) -> (B, H, C)
+        linear = module.skip(x.past_target.transpose(1, 2)).transpose(1, 2)
+    torch.testing.assert_close(out, linear)
+
+
+def test_readout_does_not_grow_with_units_times_neurons_times_horizon():
+    config = CircuitConfig()
+    full = Readout(4, config.n_neurons * config.d_model, 720, 1, None, 0, 0, 64, 0.0)
+    factorised = Readout(4, config.n_neurons * config.d_model, 720, 1, 16, 0, 0, 64, 0.0)
+
+    def count(module):
+        return sum(p.numel() for p in module.parameters())
+
+    assert count(full) > 1_000_000
+    assert count(factorised) < 60_000
+
+
+@pytest.mark.parametrize("n_targets", [7, 321])
+def test_default_model_stays_under_a_million_parameters_at_h720(n_targets):
+    model = CircuitNetModel(96, 720)
+    sample = TorchTrainingSample(
+        past_target=np.zeros((96, n_targets), np.float32),
+        future_target=np.zeros((720, n_targets), np.float32),
+    )
+    model.pl_module_params["train_sample_shape"] = sample.sample_shapes()
+    module = model._create_model(sample)
+    assert sum(p.numel() for p in module.parameters()) < 1_000_000
+
+
+def test_wide_and_large_batches_past_the_fused_attention_limit():
+    """B * C * M * heads above 65,535 (CUDA's memory-efficient attention limit) works."""
+    module = build_module(16, 2, 1, d_model=4, n_heads=4, n_units=4, n_neurons=2, n_ports=1)
+    # 2 windows of 4,200 components: 2 * 4200 * 4 units * 4 heads = 134,400 batch-heads
+    x = PLModuleInput(past_target=torch.randn(2, 16, 4200))
+    module(x).prediction.square().mean().backward()
+    assert module.patch_embedding.proj.weight.grad is not None

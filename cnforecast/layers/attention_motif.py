@@ -2,40 +2,45 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 
 class AttentionMotif(nn.Module):
     """``a_i = sum_j softmax_j(<W_q h_i, W_k h_j> / sqrt(d)) * (W_v h_j)`` inside each unit.
 
     Attention runs among the ``N`` neurons of one unit only (never across units or the
-    batch), with ``n_heads`` heads of size ``d = D / n_heads``, through
-    :func:`torch.nn.functional.scaled_dot_product_attention` on
-    ``(G * M, heads, N, D / heads)`` so that fused kernels apply on a GPU.
+    batch), with ``n_heads`` heads of size ``d = D / n_heads``. ``W_q``, ``W_k`` and ``W_v``
+    are three slices of the unit's fused projection. With a handful of neurons per unit the
+    attention is two small batched matrix products: unlike a fused attention kernel they
+    have no limit on the batch size (CUDA's memory-efficient attention refuses more than
+    65,535 batch-heads, which wide series reach at ordinary batch sizes).
     """
 
-    def __init__(self, d_model: int, n_heads: int, dropout: float = 0.0) -> None:
-        super().__init__()
-        if d_model % n_heads:
-            raise ValueError(
-                f"d_model={d_model} must be divisible by n_heads={n_heads} for the attention "
-                "motif; change one of them."
-            )
-        self.n_heads = n_heads
-        self.dropout = dropout
-        self.qkv = nn.Linear(d_model, 3 * d_model, bias=False)
+    #: ``D x D`` maps this term takes from the fused projection (query, key, value).
+    n_maps = 3
 
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
-        """``(G, M, N, D)`` neuron states -> ``(G, M, N, D)`` attention signals."""
-        g, m, n, d = h.shape
-        # (G, M, N, D) -> (G, M, N, 3 * D) -> (G * M, N, 3, heads, D / heads)
-        qkv = self.qkv(h).view(g * m, n, 3, self.n_heads, d // self.n_heads)
-        # -> 3 x (G * M, heads, N, D / heads)
-        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
-        out = F.scaled_dot_product_attention(
-            q, k, v, dropout_p=self.dropout if self.training else 0.0
-        )
-        # (G * M, heads, N, D / heads) -> (G, M, N, D)
-        return out.transpose(1, 2).reshape(g, m, n, d)
+    def __init__(self, d_model: int, n_heads: int, dropout: float) -> None:
+        # sizes come from a validated CircuitConfig (n_heads divides d_model)
+        super().__init__()
+        self.n_heads = n_heads
+        self.scale = 1.0 / math.sqrt(d_model // n_heads)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(
+        self, h: torch.Tensor, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor
+    ) -> torch.Tensor:
+        """``(G, M, N, D)`` states and their query, key and value maps -> attention signals."""
+        g, m, n, d = query.shape
+
+        def heads(x: torch.Tensor) -> torch.Tensor:
+            # (G, M, N, D) -> (G, M, N, heads, D / heads) -> (G, M, heads, N, D / heads)
+            return x.view(g, m, n, self.n_heads, d // self.n_heads).transpose(2, 3)
+
+        # (G, M, heads, N, d) @ (G, M, heads, d, N) -> (G, M, heads, N, N)
+        scores = torch.matmul(heads(query), heads(key).transpose(-1, -2)) * self.scale
+        weights = self.dropout(scores.softmax(dim=-1))
+        # (G, M, heads, N, N) @ (G, M, heads, N, d) -> (G, M, heads, N, d) -> (G, M, N, D)
+        return torch.matmul(weights, heads(value)).transpose(2, 3).reshape(g, m, n, d)

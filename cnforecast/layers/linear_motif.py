@@ -11,18 +11,21 @@ from torch import nn
 class LinearMotif(nn.Module):
     """``l_i = sum_j A[m, i, j] * (W_l h_j)`` for every neuron ``i`` of every unit ``m``.
 
-    ``A`` holds one learned ``N x N`` synapse matrix per unit; ``W_l`` is a ``D x D`` map
-    shared by the units.
+    ``A`` holds one learned ``N x N`` synapse matrix per unit. ``W_l`` (a ``D x D`` map
+    shared by the units) is one slice of the unit's fused projection
+    (:class:`~cnforecast.layers.motif_unit.CircuitMotifUnits`), which hands ``W_l h`` in.
     """
 
-    def __init__(self, n_units: int, n_neurons: int, d_model: int) -> None:
+    #: ``D x D`` maps this term takes from the fused projection.
+    n_maps = 1
+
+    def __init__(self, n_units: int, n_neurons: int) -> None:
         super().__init__()
         bound = 1.0 / math.sqrt(n_neurons)
         self.synapses = nn.Parameter(torch.empty(n_units, n_neurons, n_neurons))
         nn.init.uniform_(self.synapses, -bound, bound)
-        self.proj = nn.Linear(d_model, d_model, bias=False)
 
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
-        """``(G, M, N, D)`` neuron states -> ``(G, M, N, D)`` linear signals."""
+    def forward(self, h: torch.Tensor, projected: torch.Tensor) -> torch.Tensor:
+        """``(G, M, N, D)`` states and ``W_l h`` -> ``(G, M, N, D)`` linear signals."""
         # (M, N, N) @ (G, M, N, D) -> (G, M, N, D): every unit in one batched product
-        return torch.matmul(self.synapses, self.proj(h))
+        return torch.matmul(self.synapses, projected)

@@ -2,95 +2,70 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import torch
 from torch import nn
 
 from cnforecast.layers.attention_motif import AttentionMotif
+from cnforecast.layers.config import MOTIFS, CircuitConfig, normalize_motifs
 from cnforecast.layers.linear_motif import LinearMotif
 from cnforecast.layers.product_motif import ProductMotif
 
-#: The transmission terms a unit can use; any non-empty subset is a valid ``motifs``.
-MOTIFS: tuple[str, ...] = ("linear", "attention", "product")
-
-
-def normalize_motifs(motifs: str | Iterable[str]) -> tuple[str, ...]:
-    """Validate ``motifs`` and return it as a tuple in the canonical order of :data:`MOTIFS`.
-
-    A string may name one term or several joined by ``+`` or ``,`` (``"linear+product"``).
-
-    Examples
-    --------
-    >>> normalize_motifs("product+linear")
-    ('linear', 'product')
-    """
-    if isinstance(motifs, str):
-        names = [part.strip() for part in motifs.replace(",", "+").split("+") if part.strip()]
-    else:
-        names = list(motifs)
-    unknown = [name for name in names if name not in MOTIFS]
-    if unknown:
-        raise ValueError(
-            f"unknown motif(s) {unknown}; motifs must be a non-empty subset of {MOTIFS}."
-        )
-    if not names:
-        raise ValueError(
-            f"motifs is empty; give a non-empty subset of {MOTIFS}, for example "
-            "motifs=('linear', 'attention', 'product')."
-        )
-    return tuple(name for name in MOTIFS if name in names)
+__all__ = ["MOTIFS", "CircuitMotifUnits", "normalize_motifs"]
 
 
 class CircuitMotifUnits(nn.Module):
     """The inside step of every unit: the chosen motif terms, then a feed-forward block.
 
     ``h <- Norm(h + Dropout(l + a + p))`` followed by ``h <- Norm(h + Dropout(FF(h)))``,
-    with ``l``, ``a``, ``p`` the linear, attention and product terms (those in ``motifs``).
+    with ``l``, ``a``, ``p`` the linear, attention and product terms (those in
+    ``config.motifs``). The ``D x D`` maps of all terms (``W_l``; ``W_q``, ``W_k``,
+    ``W_v``; ``W_p``) are one fused projection: a single matrix product per round.
 
     Parameters
     ----------
-    n_units, n_neurons, d_model
-        ``M``, ``N`` and ``D``.
-    n_heads
-        Attention heads (used by the attention term).
-    motifs
-        Which transmission terms to use, a non-empty subset of :data:`MOTIFS`.
-    dropout
-        Dropout on the summed signal, inside attention and in the feed-forward block.
-    ff_mult
-        Hidden size of the feed-forward block, as a multiple of ``D``.
+    config
+        The circuit's configuration (``M``, ``N``, ``D``, heads, motifs, dropout,
+        feed-forward size).
     """
 
-    def __init__(
-        self,
-        n_units: int,
-        n_neurons: int,
-        d_model: int,
-        n_heads: int,
-        motifs: Iterable[str] = MOTIFS,
-        dropout: float = 0.1,
-        ff_mult: int = 2,
-    ) -> None:
+    def __init__(self, config: CircuitConfig) -> None:
         super().__init__()
+        m, n, d = config.n_units, config.n_neurons, config.d_model
         builders = {
-            "linear": lambda: LinearMotif(n_units, n_neurons, d_model),
-            "attention": lambda: AttentionMotif(d_model, n_heads, dropout),
-            "product": lambda: ProductMotif(n_units, n_neurons, d_model),
+            "linear": lambda: LinearMotif(m, n),
+            "attention": lambda: AttentionMotif(d, config.n_heads, config.dropout),
+            "product": lambda: ProductMotif(m, n),
         }
-        self.terms = nn.ModuleDict({name: builders[name]() for name in normalize_motifs(motifs)})
-        self.dropout = nn.Dropout(dropout)
-        self.norm = nn.LayerNorm(d_model)
+        self.terms = nn.ModuleDict({name: builders[name]() for name in config.motifs})
+        # which maps of the fused projection belong to which term: name -> (first, count)
+        self.maps: dict[str, tuple[int, int]] = {}
+        for name, term in self.terms.items():
+            self.maps[name] = (sum(count for _, count in self.maps.values()), term.n_maps)
+        n_maps = sum(count for _, count in self.maps.values())
+        self.projection = nn.Linear(d, n_maps * d, bias=False)
+        with torch.no_grad():
+            for name, (first, count) in self.maps.items():
+                std = getattr(self.terms[name], "init_std", None)
+                if std is not None:
+                    self.projection.weight[first * d : (first + count) * d].normal_(std=std)
+        self.dropout = nn.Dropout(config.dropout)
+        self.norm = nn.LayerNorm(d)
         self.feed_forward = nn.Sequential(
-            nn.Linear(d_model, ff_mult * d_model),
+            nn.Linear(d, config.ff_mult * d),
             nn.GELU(),
-            nn.Dropout(dropout),
-            nn.Linear(ff_mult * d_model, d_model),
+            nn.Dropout(config.dropout),
+            nn.Linear(config.ff_mult * d, d),
         )
-        self.ff_norm = nn.LayerNorm(d_model)
+        self.ff_norm = nn.LayerNorm(d)
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         """``(G, M, N, D)`` neuron states -> ``(G, M, N, D)`` updated states."""
-        signal = sum(term(h) for term in self.terms.values())
+        # (G, M, N, D) -> (G, M, N, maps * D) -> maps x (G, M, N, D)
+        maps = self.projection(h).split(h.shape[-1], dim=-1)
+        signal = None
+        for name, term in self.terms.items():
+            first, count = self.maps[name]
+            part = term(h, *maps[first : first + count])
+            signal = part if signal is None else signal + part
         h = self.norm(h + self.dropout(signal))
         return self.ff_norm(h + self.dropout(self.feed_forward(h)))

@@ -11,21 +11,24 @@ from torch import nn
 class ProductMotif(nn.Module):
     """``p_i = h_i * sum_j B[m, i, j] * (W_p h_j)`` (element-wise product) inside each unit.
 
-    ``B`` holds one learned ``N x N`` matrix per unit, ``W_p`` is a ``D x D`` map shared by
-    the units. The product lets one neuron gate another: the multiplicative interactions
-    of feedback and lateral circuit motifs.
+    ``B`` holds one learned ``N x N`` matrix per unit; ``W_p`` (a ``D x D`` map shared by
+    the units, started small) is one slice of the unit's fused projection. The product lets
+    one neuron gate another: the multiplicative interactions of feedback and lateral
+    circuit motifs.
     """
 
-    def __init__(self, n_units: int, n_neurons: int, d_model: int) -> None:
+    #: ``D x D`` maps this term takes from the fused projection.
+    n_maps = 1
+    #: Start ``W_p`` small: products of unnormalised states can dominate early training.
+    init_std = 0.02
+
+    def __init__(self, n_units: int, n_neurons: int) -> None:
         super().__init__()
         bound = 1.0 / math.sqrt(n_neurons)
         self.synapses = nn.Parameter(torch.empty(n_units, n_neurons, n_neurons))
         nn.init.uniform_(self.synapses, -bound, bound)
-        self.proj = nn.Linear(d_model, d_model, bias=False)
-        # start small: products of unnormalised states can otherwise dominate early training
-        nn.init.normal_(self.proj.weight, std=0.02)
 
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
-        """``(G, M, N, D)`` neuron states -> ``(G, M, N, D)`` product signals."""
+    def forward(self, h: torch.Tensor, projected: torch.Tensor) -> torch.Tensor:
+        """``(G, M, N, D)`` states and ``W_p h`` -> ``(G, M, N, D)`` product signals."""
         # (M, N, N) @ (G, M, N, D) -> (G, M, N, D), then gate element-wise by h_i
-        return h * torch.matmul(self.synapses, self.proj(h))
+        return h * torch.matmul(self.synapses, projected)

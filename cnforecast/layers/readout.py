@@ -7,43 +7,55 @@ from torch import nn
 
 
 class Readout(nn.Module):
-    """Maps flattened neuron states to ``H`` steps (times ``nr_params``) for one sequence.
+    """Maps the states of ``M`` units to ``H`` steps (times ``nr_params``) for one sequence.
 
-    ``y = W z`` for the flattened states ``z``; when covariates are given, a small MLP adds,
-    for each step ``t``, a term computed from a context vector of ``z``, the future
-    covariates at ``t`` and the sequence's static covariates.
+    Factorised (``rank`` given): each unit's read neurons are first compressed to ``r``
+    features by a map shared by the units, then the ``M * r`` features map to the horizon,
+    so the weights grow with ``M * r * H`` instead of ``M * N * D * H``. Full (``rank``
+    None): one linear map of all flattened states. The last map starts at zero, so a fresh
+    read-out adds nothing to the linear path next to it. When covariates are given, a small
+    MLP adds, for each step ``t``, a term computed from a context vector of the states, the
+    future covariates at ``t`` and the sequence's static covariates.
 
     Parameters
     ----------
-    in_features
-        Size of the flattened states.
+    n_units, unit_features
+        ``M`` and the flattened size of one unit's read neurons (``N * D`` or ``P * D``).
     horizon
         ``H``.
     nr_params
         Likelihood parameters per step (1 without a likelihood).
+    rank
+        ``r``, features per unit in the factorised read-out; None for the full map.
     future_cov_dim, static_cov_dim
         Future covariate components per step and static covariates per sequence (0: none).
     hidden
         Hidden size of the covariate MLP.
     dropout
-        Dropout on the flattened states and in the MLP.
+        Dropout on the states and in the MLP.
     """
 
     def __init__(
         self,
-        in_features: int,
+        n_units: int,
+        unit_features: int,
         horizon: int,
         nr_params: int,
-        future_cov_dim: int = 0,
-        static_cov_dim: int = 0,
-        hidden: int = 64,
-        dropout: float = 0.1,
+        rank: int | None,
+        future_cov_dim: int,
+        static_cov_dim: int,
+        hidden: int,
+        dropout: float,
     ) -> None:
         super().__init__()
         self.horizon = horizon
         self.nr_params = nr_params
         self.dropout = nn.Dropout(dropout)
+        self.compress = nn.Linear(unit_features, rank) if rank is not None else None
+        in_features = n_units * (rank if rank is not None else unit_features)
         self.head = nn.Linear(in_features, horizon * nr_params)
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
         self.uses_covariates = bool(future_cov_dim or static_cov_dim)
         if self.uses_covariates:
             self.context = nn.Linear(in_features, hidden)
@@ -56,7 +68,7 @@ class Readout(nn.Module):
 
     def forward(
         self,
-        z: torch.Tensor,
+        states: torch.Tensor,
         future_covariates: torch.Tensor | None = None,
         static_covariates: torch.Tensor | None = None,
     ) -> torch.Tensor:
@@ -64,8 +76,8 @@ class Readout(nn.Module):
 
         Parameters
         ----------
-        z
-            ``(G, F)`` flattened neuron states.
+        states
+            ``(G, M, K, D)`` states of the read neurons (``K`` = ``N`` or ``P``).
         future_covariates
             ``(G, H, Cf)`` or None.
         static_covariates
@@ -76,8 +88,14 @@ class Readout(nn.Module):
         torch.Tensor
             ``(G, H, nr_params)``.
         """
-        g = z.shape[0]
-        z = self.dropout(z)
+        g = states.shape[0]
+        # (G, M, K, D) -> (G, M, K * D)
+        z = self.dropout(states.flatten(2))
+        if self.compress is not None:
+            # (G, M, K * D) -> (G, M, r)
+            z = self.compress(z)
+        # (G, M, r or K * D) -> (G, F)
+        z = z.flatten(1)
         # (G, F) -> (G, H * nr_params) -> (G, H, nr_params)
         y = self.head(z).view(g, self.horizon, self.nr_params)
         if not self.uses_covariates:

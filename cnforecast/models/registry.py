@@ -140,9 +140,8 @@ MODELS: Mapping[str, ModelSpec] = MappingProxyType(
             name="circuitnet",
             description="CircuitNet: Circuit Motif Units, locally dense and globally sparse",
             factory=_circuitnet,
-            # the same recipe as the baselines (halving schedule), at lr 1e-3: measured on
-            # ETTh1 (L = H = 96) against lr 1e-3 and 3e-4 without schedule, docs/benchmarks.md
-            defaults={**_TSLIB_TRAINING, "optimizer_kwargs": {"lr": 1e-3}},
+            # the model's own defaults, training recipe included (CircuitNetModel.__init__)
+            defaults={},
             test_settings={
                 **_TINY_TRAINING,
                 "d_model": 8,

@@ -13,9 +13,10 @@ from darts.utils.serialization import add_safe_globals
 
 def safe_globals() -> list:
     """The classes and functions a saved cnforecast model may reference."""
+    from cnforecast.layers.config import CircuitConfig
     from cnforecast.models.circuitnet import CircuitNetModel, _CircuitNetModule
 
-    return [CircuitNetModel, _CircuitNetModule]
+    return [CircuitNetModel, _CircuitNetModule, CircuitConfig]
 
 
 def register_safe_globals() -> None:

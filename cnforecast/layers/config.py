@@ -1,0 +1,139 @@
+"""The one validated configuration of a CircuitNet, handed whole to every layer.
+
+Every default and every check of the circuit's hyper-parameters lives here once: the
+darts-facing :class:`~cnforecast.models.circuitnet.CircuitNetModel` builds a
+:class:`CircuitConfig` from its arguments (so bad values fail at construction, before any
+training) and the layers read their sizes from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from typing import Literal, get_args
+
+import numpy as np
+
+#: The transmission terms a unit can use; any non-empty subset is a valid ``motifs``.
+MOTIFS: tuple[str, ...] = ("linear", "attention", "product")
+
+ReadoutKind = Literal["all", "ports"]
+#: Which neurons the read-out reads: every neuron, or only the output ports.
+READOUTS: tuple[str, ...] = get_args(ReadoutKind)
+
+
+def normalize_motifs(motifs: str | Iterable[str]) -> tuple[str, ...]:
+    """Validate ``motifs`` and return it as a tuple in the canonical order of :data:`MOTIFS`.
+
+    A string may name one term or several joined by ``+`` or ``,`` (``"linear+product"``).
+
+    Examples
+    --------
+    >>> normalize_motifs("product+linear")
+    ('linear', 'product')
+    """
+    if isinstance(motifs, str):
+        names = [part.strip() for part in motifs.replace(",", "+").split("+") if part.strip()]
+    else:
+        names = list(motifs)
+    unknown = [name for name in names if name not in MOTIFS]
+    if unknown:
+        raise ValueError(
+            f"unknown motif(s) {unknown}; motifs must be a non-empty subset of {MOTIFS}."
+        )
+    if not names:
+        raise ValueError(
+            f"motifs is empty; give a non-empty subset of {MOTIFS}, for example "
+            "motifs=('linear', 'attention', 'product')."
+        )
+    return tuple(name for name in MOTIFS if name in names)
+
+
+def _is_int(value: object) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | np.integer)
+
+
+@dataclass(frozen=True)
+class CircuitConfig:
+    """Hyper-parameters of the circuit (see ``CircuitNetModel`` for their meaning).
+
+    Symbols: ``D`` = ``d_model``, ``M`` = ``n_units``, ``N`` = ``n_neurons``, ``P`` =
+    ``n_ports``, ``T`` = ``n_rounds``, ``k`` = ``n_links``, ``r`` = ``readout_rank``.
+
+    Examples
+    --------
+    >>> CircuitConfig(n_ports=8)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: n_ports=8 exceeds n_neurons=6: ports are neurons of a unit, ...
+    """
+
+    d_model: int = 64
+    n_units: int = 4
+    n_neurons: int = 6
+    n_ports: int = 3
+    n_rounds: int = 2
+    n_heads: int = 4
+    n_links: int = 1
+    patch_len: int = 16
+    stride: int = 8
+    motifs: tuple[str, ...] = MOTIFS
+    readout: ReadoutKind = "all"
+    readout_rank: int | None = 16
+    ff_mult: int = 2
+    dropout: float = 0.1
+    wiring_seed: int = 0
+    linear_skip: bool = True
+
+    def __post_init__(self) -> None:
+        for name in (
+            "d_model",
+            "n_units",
+            "n_neurons",
+            "n_ports",
+            "n_rounds",
+            "n_heads",
+            "patch_len",
+            "stride",
+            "ff_mult",
+        ):
+            value = getattr(self, name)
+            if not _is_int(value) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        if not _is_int(self.n_links) or self.n_links < 0:
+            raise ValueError(f"n_links must be an integer >= 0, got {self.n_links!r}.")
+        if self.readout_rank is not None and (
+            not _is_int(self.readout_rank) or self.readout_rank < 1
+        ):
+            raise ValueError(
+                f"readout_rank must be a positive integer or None (a full linear read-out), "
+                f"got {self.readout_rank!r}."
+            )
+        if self.n_ports > self.n_neurons:
+            raise ValueError(
+                f"n_ports={self.n_ports} exceeds n_neurons={self.n_neurons}: ports are neurons "
+                "of a unit, so choose n_ports <= n_neurons."
+            )
+        motifs = normalize_motifs(self.motifs)
+        if "attention" in motifs and self.d_model % self.n_heads:
+            raise ValueError(
+                f"d_model={self.d_model} must be divisible by n_heads={self.n_heads} when the "
+                "attention motif is used."
+            )
+        if self.readout not in READOUTS:
+            raise ValueError(f"readout={self.readout!r} is not one of {READOUTS}.")
+        if isinstance(self.dropout, bool) or not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
+        # canonical, hashable values
+        object.__setattr__(self, "motifs", motifs)
+        object.__setattr__(self, "n_links", int(self.n_links))
+        object.__setattr__(self, "linear_skip", bool(self.linear_skip))
+
+    @property
+    def read_neurons(self) -> int:
+        """Neurons per unit that the read-out reads (``N`` or ``P``)."""
+        return self.n_neurons if self.readout == "all" else self.n_ports
+
+    def as_dict(self) -> dict:
+        """The configuration as plain keyword arguments."""
+        return {field.name: getattr(self, field.name) for field in fields(self)}
