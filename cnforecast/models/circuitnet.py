@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Iterable, Sequence
-from typing import Literal, get_args
+from typing import Any
 
 import numpy as np
 import torch
@@ -18,9 +18,10 @@ from darts.utils.data.torch_datasets.utils import (
     TorchTrainingSample,
 )
 from torch import nn
+from torch.optim.lr_scheduler import ExponentialLR
 
 from cnforecast.layers.circuit import Circuit
-from cnforecast.layers.motif_unit import MOTIFS, normalize_motifs
+from cnforecast.layers.config import CircuitConfig, ReadoutKind
 from cnforecast.layers.patch_embedding import PatchEmbedding
 from cnforecast.layers.port_assignment import PortAssignment
 from cnforecast.layers.readout import Readout
@@ -29,85 +30,84 @@ from cnforecast.models.windows import WindowsMixin
 
 logger = logging.getLogger(__name__)
 
-ReadoutKind = Literal["all", "ports"]
-READOUTS: tuple[str, ...] = get_args(ReadoutKind)
+#: The training recipe a user gets without asking (see ``docs/architecture.md``): Adam at
+#: lr 1e-3, halved after every epoch, for at most 10 epochs. Any of these keywords given
+#: to :class:`CircuitNetModel` replaces the default.
+DEFAULT_TRAINING: dict[str, Any] = {
+    "n_epochs": 10,
+    "optimizer_kwargs": {"lr": 1e-3},
+    "lr_scheduler_cls": ExponentialLR,
+    "lr_scheduler_kwargs": {"gamma": 0.5},
+}
+
+_DEFAULTS = CircuitConfig()
 
 
 class _CircuitNetModule(PLForecastingModule):
     """Lightning module holding the CircuitNet layers; sizes come from a training sample."""
 
+    #: Version of the layer layout. Models saved with another layout cannot be loaded.
+    ARCHITECTURE = 2
+
     def __init__(
         self,
+        config: CircuitConfig,
         past_cov_dim: int,
         future_cov_dim: int,
         static_cov_dim: int,
         nr_params: int,
-        d_model: int,
-        n_units: int,
-        n_neurons: int,
-        n_ports: int,
-        n_rounds: int,
-        n_heads: int,
-        n_links: int,
-        patch_len: int,
-        stride: int,
-        motifs: tuple[str, ...],
-        readout: str,
-        ff_mult: int,
-        dropout: float,
-        wiring_seed: int,
-        linear_skip: bool = False,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
+        self.architecture = self.ARCHITECTURE
+        self.config = config
         self.nr_params = nr_params
-        self.readout_kind = readout
-        self.n_ports = n_ports
-        lookback = self.input_chunk_length
-        self.patch_embedding = PatchEmbedding(lookback, patch_len, stride, 1, d_model)
+        lookback, horizon = self.input_chunk_length, self.output_chunk_length
+        d = config.d_model
+        self.patch_embedding = PatchEmbedding(lookback, config.patch_len, config.stride, 1, d)
         n_patches = self.patch_embedding.n_patches
         # past and historic future covariates: embedded per patch, added to every component
         self.covariate_embedding = (
-            PatchEmbedding(lookback, patch_len, stride, past_cov_dim, d_model, positional=False)
+            PatchEmbedding(
+                lookback, config.patch_len, config.stride, past_cov_dim, d, positional=False
+            )
             if past_cov_dim
             else None
         )
-        self.port_assignment = PortAssignment(n_patches, n_units, n_ports)
-        self.circuit = Circuit(
-            n_units=n_units,
-            n_neurons=n_neurons,
-            n_ports=n_ports,
-            d_model=d_model,
-            n_rounds=n_rounds,
-            n_links=n_links,
-            wiring_seed=wiring_seed,
-            n_heads=n_heads,
-            motifs=motifs,
-            dropout=dropout,
-            ff_mult=ff_mult,
-        )
-        read_neurons = n_neurons if readout == "all" else n_ports
+        self.port_assignment = PortAssignment(n_patches, config.n_units, config.n_ports)
+        self.circuit = Circuit(config)
         self.readout = Readout(
-            in_features=n_units * read_neurons * d_model,
-            horizon=self.output_chunk_length,
+            n_units=config.n_units,
+            unit_features=config.read_neurons * d,
+            horizon=horizon,
             nr_params=nr_params,
+            rank=config.readout_rank,
             future_cov_dim=future_cov_dim,
             static_cov_dim=static_cov_dim,
-            hidden=d_model,
-            dropout=dropout,
+            hidden=d,
+            dropout=config.dropout,
         )
-        # optional global linear residual from the window to the horizon (as in TiDE)
-        self.skip = (
-            nn.Linear(lookback, self.output_chunk_length * nr_params) if linear_skip else None
-        )
+        # the linear path from the (normalised) window straight to the horizon
+        self.skip = nn.Linear(lookback, horizon * nr_params) if config.linear_skip else None
+
+    def __setstate__(self, state: dict) -> None:
+        found = state.get("architecture", 1)
+        if found != self.ARCHITECTURE:
+            raise RuntimeError(
+                f"this CircuitNet was saved with layer layout {found}, but this version of "
+                f"cnforecast builds layout {self.ARCHITECTURE}: the saved weights do not fit. "
+                "Retrain the model with this version (or load it with the cnforecast version "
+                "that saved it)."
+            )
+        super().__setstate__(state)
 
     @io_processor
     def forward(self, x_in: PLModuleInput) -> PLModuleOutput:
         # B: batch, L: input_chunk_length, H: output_chunk_length, C: target components,
         # X: past + historic future covariate components, F: future covariate components,
         # S: static covariates per component, G = B * C sequences (channel independence),
-        # Np: patches, M: units, N: neurons per unit, P: ports per unit, D: state size,
-        # R: likelihood parameters (nr_params).
+        # Np: patches, M: units, N: neurons per unit, P: ports per unit, K: read neurons
+        # per unit (N or P), D: state size, R: likelihood parameters (nr_params).
         target = x_in.past_target  # (B, L, C)
         b, _, c = target.shape
         # (B, L, C) -> (B, C, L) -> (G, L, 1)
@@ -130,11 +130,9 @@ class _CircuitNetModule(PLForecastingModule):
         ports = self.port_assignment(patches)
         # (G, M, P, D) -> (G, M, N, D)
         states = self.circuit(ports)
-        if self.readout_kind == "ports":
+        if self.config.readout == "ports":
             # output ports only: (G, M, N, D) -> (G, M, P, D)
-            states = states[:, :, -self.n_ports :]
-        # (G, M, N or P, D) -> (G, M * (N or P) * D)
-        flat = states.flatten(1)
+            states = states[:, :, -self.config.n_ports :]
         future = x_in.future_covariates
         if future is not None:
             # (B, H, F) -> (G, H, F): the same future covariates for every component
@@ -143,20 +141,14 @@ class _CircuitNetModule(PLForecastingModule):
         if static is not None:
             # (B, C or 1, S) -> (B, C, S) -> (G, S): a component's own static covariates
             static = static.expand(b, c, -1).reshape(b * c, -1)
-        # (G, F) -> (G, H, R)
-        out = self.readout(flat, future, static)
+        # (G, M, K, D) -> (G, H, R)
+        out = self.readout(states, future, static)
         if self.skip is not None:
             # (G, L, 1) -> (G, L) -> (G, H * R) -> (G, H, R)
             out = out + self.skip(sequences.squeeze(-1)).view_as(out)
         # (G, H, R) -> (B, C, H, R) -> (B, H, C, R)
         prediction = out.view(b, c, self.output_chunk_length, self.nr_params).transpose(1, 2)
         return PLModuleOutput(prediction=prediction)
-
-
-def _check_positive(**values: int) -> None:
-    for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}.")
 
 
 def _check_finite(series: TimeSeries | Sequence[TimeSeries] | None, role: str) -> None:
@@ -190,21 +182,22 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
         input_chunk_length: int,
         output_chunk_length: int,
         output_chunk_shift: int = 0,
-        d_model: int = 64,
-        n_units: int = 4,
-        n_neurons: int = 6,
-        n_ports: int = 3,
-        n_rounds: int = 2,
-        n_heads: int = 4,
-        n_links: int = 1,
-        patch_len: int = 16,
-        stride: int = 8,
-        motifs: str | Iterable[str] = MOTIFS,
-        readout: ReadoutKind = "all",
-        ff_mult: int = 2,
-        dropout: float = 0.1,
-        wiring_seed: int = 0,
-        linear_skip: bool = False,
+        d_model: int = _DEFAULTS.d_model,
+        n_units: int = _DEFAULTS.n_units,
+        n_neurons: int = _DEFAULTS.n_neurons,
+        n_ports: int = _DEFAULTS.n_ports,
+        n_rounds: int = _DEFAULTS.n_rounds,
+        n_heads: int = _DEFAULTS.n_heads,
+        n_links: int = _DEFAULTS.n_links,
+        patch_len: int = _DEFAULTS.patch_len,
+        stride: int = _DEFAULTS.stride,
+        motifs: str | Iterable[str] = _DEFAULTS.motifs,
+        readout: ReadoutKind = _DEFAULTS.readout,
+        readout_rank: int | None = _DEFAULTS.readout_rank,
+        ff_mult: int = _DEFAULTS.ff_mult,
+        dropout: float = _DEFAULTS.dropout,
+        wiring_seed: int = _DEFAULTS.wiring_seed,
+        linear_skip: bool = _DEFAULTS.linear_skip,
         use_static_covariates: bool = True,
         use_reversible_instance_norm: bool | dict = True,
         **kwargs,
@@ -218,13 +211,18 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
         linear transformation, neuron-wise attention and neuron-pair products (the
         ``motifs``); units exchange messages from their output ports to the input ports of
         the units they are wired to (neighbours in time plus ``n_links`` random long-range
-        links). After ``n_rounds`` rounds the neuron states are read out linearly to the
-        horizon. See ``docs/architecture.md``.
+        links). After ``n_rounds`` rounds the neuron states are read out to the horizon
+        through a factorised map, and added to a linear map of the window (the linear path).
+        See ``docs/architecture.md``.
 
         Covariates: past covariates (and the historic part of future covariates) are
         embedded per patch and added to every component's patch embeddings; future
         covariates over the horizon and static covariates are mixed into the read-out, per
         forecast step. Static covariates may be global (one row) or per component.
+
+        Training: unless given, ``n_epochs=10``, ``optimizer_kwargs={"lr": 1e-3}`` and an
+        ``ExponentialLR`` schedule with ``gamma=0.5`` (the learning rate halves after every
+        epoch): the recipe behind the benchmark numbers (:data:`DEFAULT_TRAINING`).
 
         Parameters
         ----------
@@ -256,6 +254,11 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
             "product")``, as a tuple or a ``"+"``-joined string.
         readout
             ``"all"`` reads every neuron, ``"ports"`` only the output ports.
+        readout_rank
+            Features per unit in the factorised read-out (``r``): each unit's read neurons
+            are compressed to ``r`` features before the map to the horizon, so the read-out
+            has ``N * D * r + M * r * H`` weights. ``None``: one full linear map
+            (``M * N * D * H`` weights).
         ff_mult
             Hidden size of the per-neuron feed-forward block, as a multiple of ``d_model``.
         dropout
@@ -264,7 +267,8 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
             Seed of the random long-range links; the drawn wiring is saved with the model.
         linear_skip
             Add a linear map from each component's (normalised) window straight to the
-            horizon, a global residual path next to the circuit (as TiDE has).
+            horizon, next to the circuit (on by default; the circuit's read-out starts at
+            zero and learns what the linear map misses).
         use_static_covariates
             Whether to use static covariates of the target series when present.
         use_reversible_instance_norm
@@ -298,54 +302,27 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
         >>> model.circuit_graph().in_degree()
         [2, 3, 3, 2]
         """
-        _check_positive(
+        self.config = CircuitConfig(
             d_model=d_model,
             n_units=n_units,
             n_neurons=n_neurons,
             n_ports=n_ports,
             n_rounds=n_rounds,
             n_heads=n_heads,
+            n_links=n_links,
             patch_len=patch_len,
             stride=stride,
+            motifs=motifs,
+            readout=readout,
+            readout_rank=readout_rank,
             ff_mult=ff_mult,
+            dropout=dropout,
+            wiring_seed=wiring_seed,
+            linear_skip=linear_skip,
         )
-        if isinstance(n_links, bool) or not isinstance(n_links, int | np.integer) or n_links < 0:
-            raise ValueError(f"n_links must be an integer >= 0, got {n_links!r}.")
-        if n_ports > n_neurons:
-            raise ValueError(
-                f"n_ports={n_ports} exceeds n_neurons={n_neurons}: ports are neurons of a "
-                "unit, so choose n_ports <= n_neurons."
-            )
-        motifs = normalize_motifs(motifs)
-        if "attention" in motifs and d_model % n_heads:
-            raise ValueError(
-                f"d_model={d_model} must be divisible by n_heads={n_heads} when the "
-                "attention motif is used."
-            )
-        if readout not in READOUTS:
-            raise ValueError(f"readout={readout!r} is not one of {READOUTS}.")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}.")
-
-        model_kwargs = dict(self.model_params)
+        model_kwargs = {**DEFAULT_TRAINING, **self.model_params}
         super().__init__(**self._extract_torch_model_params(**model_kwargs))
         self.pl_module_params = self._extract_pl_module_params(**model_kwargs)
-
-        self.d_model = d_model
-        self.n_units = n_units
-        self.n_neurons = n_neurons
-        self.n_ports = n_ports
-        self.n_rounds = n_rounds
-        self.n_heads = n_heads
-        self.n_links = int(n_links)
-        self.patch_len = patch_len
-        self.stride = stride
-        self.motifs = motifs
-        self.readout = readout
-        self.ff_mult = ff_mult
-        self.dropout = dropout
-        self.wiring_seed = wiring_seed
-        self.linear_skip = bool(linear_skip)
         self._considers_static_covariates = use_static_covariates
 
     def _create_model(self, train_sample: TorchTrainingSample) -> PLForecastingModule:
@@ -358,25 +335,11 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
         static = train_sample.static_covariates  # (C or 1, S)
         nr_params = 1 if self.likelihood is None else self.likelihood.num_parameters
         return _CircuitNetModule(
+            config=self.config,
             past_cov_dim=past_cov_dim,
             future_cov_dim=future.shape[1] if future is not None else 0,
             static_cov_dim=static.shape[1] if static is not None else 0,
             nr_params=nr_params,
-            d_model=self.d_model,
-            n_units=self.n_units,
-            n_neurons=self.n_neurons,
-            n_ports=self.n_ports,
-            n_rounds=self.n_rounds,
-            n_heads=self.n_heads,
-            n_links=self.n_links,
-            patch_len=self.patch_len,
-            stride=self.stride,
-            motifs=self.motifs,
-            readout=self.readout,
-            ff_mult=self.ff_mult,
-            dropout=self.dropout,
-            wiring_seed=self.wiring_seed,
-            linear_skip=self.linear_skip,
             **self.pl_module_params,
         )
 
@@ -401,8 +364,9 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
         """
         if self.model is not None:
             return self.model.circuit.graph()
+        config = self.config
         return CircuitGraph.from_adjacency(
-            build_wiring(self.n_units, self.n_links, self.wiring_seed)
+            build_wiring(config.n_units, config.n_links, config.wiring_seed)
         )
 
     def fit(self, series, *args, **kwargs):
