@@ -2,6 +2,11 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from cnforecast.compat import darts_daily
+
+# darts 0.48 + pandas 3 cannot count daily steps; see cnforecast/compat/darts_daily.py
+darts_daily.install()
+
 try:
     __version__ = version("cnforecast")
 except PackageNotFoundError:  # running from a source tree that is not installed

@@ -12,6 +12,18 @@ targets.
 
 Everything a user can get wrong raises :class:`~cnforecast.jobs.errors.DataValidationError`
 with the column, series and row (1-based data row, header not counted) concerned.
+
+Time zones
+    Times are either all without a UTC offset (naive) or all with one; a column that mixes
+    the two is refused. Times with one offset or a named zone keep it; times with different
+    offsets (``+01:00`` and ``+02:00`` across a daylight-saving change) are converted to UTC.
+    darts series carry no time zone, so inside a series the times are UTC for fixed steps
+    (hours, minutes) and wall-clock times for calendar steps (days, weeks, months); the
+    bundle's :attr:`SeriesBundle.tz` keeps the zone, :func:`restore_time_zone` puts it back
+    on forecast times, and :func:`check_time_zone` compares it with a model's.
+
+Infinite values (``inf`` in a CSV, or numbers beyond the 32-bit float range) are refused with
+their count and first row, before any scaling or training.
 """
 
 from __future__ import annotations
@@ -19,6 +31,7 @@ from __future__ import annotations
 import difflib
 import logging
 import os
+import re
 import warnings
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
@@ -150,6 +163,7 @@ class SeriesBundle:
     freq: str | int
     columns: ColumnSpec
     source: str = "data"
+    tz: str | None = None
 
     def __len__(self) -> int:
         return len(self.targets)
@@ -174,6 +188,7 @@ class SeriesBundle:
             freq=first.freq,
             columns=first.columns,
             source="+".join(b.source for b in bundles),
+            tz=first.tz,
         )
 
 
@@ -276,8 +291,9 @@ def frame_to_series(
         raise DataValidationError(f"unknown fill method {fill!r}; choose one of {FILL_METHODS}")
     _check_columns(df, columns, source)
     df = df.reset_index(drop=True)
-    times = _parse_times(df[columns.time], columns.time, source)
+    times, tz = _parse_times(df[columns.time], columns.time, source)
     values = {c: _parse_numeric(df[c], c, source) for c in columns.value_columns}
+    _check_finite(values, df, columns, times, source)
 
     if columns.id:
         ids = df[columns.id]
@@ -300,7 +316,7 @@ def frame_to_series(
         label = f"{source}" + (f", series {key!r}" if columns.id else "")
         t = times.iloc[rows]
         _check_order(t, rows, label)
-        freq = _infer_freq(t, rows, label)
+        freq = _infer_freq(t, rows, label, converted=tz == _CONVERTED_UTC)
         if common_freq is None:
             common_freq, first_series_with_freq = freq, key
         elif freq is not None and freq != common_freq:
@@ -315,6 +331,7 @@ def frame_to_series(
                 f"{label}: the series has {n_target} time steps with target values, but at "
                 f"least {min_length} are needed{why}"
             )
+        t = _series_clock(t, freq)
         target_block = _block(values, columns.targets, rows[:n_target], fill, label)
         out_targets.append(_make_series(t.iloc[:n_target], target_block, columns.targets, freq))
         if columns.past_covariates:
@@ -335,6 +352,7 @@ def frame_to_series(
         freq=common_freq,
         columns=columns,
         source=source,
+        tz=None if tz is None else "UTC" if tz == _CONVERTED_UTC else tz,
     )
 
 
@@ -369,22 +387,47 @@ def _first_row(mask: pd.Series | np.ndarray) -> int:
     return int(np.flatnonzero(np.asarray(mask))[0]) + 1
 
 
-def _parse_times(raw: pd.Series, name: str, source: str) -> pd.Series:
+#: Marks times converted to UTC because their offsets differed (reported as ``"UTC"``).
+_CONVERTED_UTC = "UTC (converted)"
+#: A UTC offset or ``Z`` after a clock time: ``12:00+01:00``, ``12:00:00.5Z``, ``12:00 -0500``.
+_OFFSET = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$")
+
+
+def _parse_times(raw: pd.Series, name: str, source: str) -> tuple[pd.Series, str | None]:
+    """Parse the time column; return the times and their time zone (``None`` if naive)."""
     if raw.isna().any():
         raise DataValidationError(
             f"{source}: time column {name!r} is empty at row {_first_row(raw.isna())}"
         )
     if pd.api.types.is_datetime64_any_dtype(raw):
-        return raw
+        tz = getattr(raw.dtype, "tz", None)
+        return raw, None if tz is None else str(tz)
     if pd.api.types.is_integer_dtype(raw):
-        return raw.astype("int64")
+        return raw.astype("int64"), None
     if pd.api.types.is_float_dtype(raw):
         raise DataValidationError(
             f"{source}: time column {name!r} holds decimal numbers; use dates/times or integers"
         )
+    text = raw.astype(str).str.strip()
+    aware = text.str.contains(_OFFSET, regex=True).to_numpy()
+    if aware.any() and not aware.all():
+        with_row, without_row = _first_row(aware), _first_row(~aware)
+        raise DataValidationError(
+            f"{source}: time column {name!r} mixes times with a UTC offset (row {with_row}: "
+            f"{text.iloc[with_row - 1]!r}) and without one (row {without_row}: "
+            f"{text.iloc[without_row - 1]!r}); give every time an offset, or none"
+        )
+    converted = False
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "could not infer format" for mixed formats
-        parsed = pd.to_datetime(raw, errors="coerce")
+        try:
+            parsed = pd.to_datetime(raw, errors="coerce")
+        except ValueError:  # pandas refuses different UTC offsets in one column
+            parsed = pd.to_datetime(raw, errors="coerce", utc=True)
+            converted = True
+    if not pd.api.types.is_datetime64_any_dtype(parsed):  # pandas 2 gives objects for mixed
+        parsed = pd.to_datetime(raw, errors="coerce", utc=True)
+        converted = True
     bad = parsed.isna()
     if bad.any():
         row = _first_row(bad)
@@ -392,7 +435,104 @@ def _parse_times(raw: pd.Series, name: str, source: str) -> pd.Series:
             f"{source}: time column {name!r} has a value that is not a date/time at row {row}: "
             f"{raw.iloc[row - 1]!r}"
         )
-    return parsed
+    tz = getattr(parsed.dtype, "tz", None)
+    if converted:
+        logger.info("%s: the times have different UTC offsets; converted them to UTC", source)
+        return parsed, _CONVERTED_UTC
+    return parsed, None if tz is None else str(tz)
+
+
+def _is_fixed_step(freq: str | int | None) -> bool:
+    """True for steps of fixed length (hours, minutes...), false for calendar steps (days...)."""
+    if freq is None or isinstance(freq, int):
+        return True
+    offset = pd.tseries.frequencies.to_offset(freq)
+    return isinstance(offset, pd.offsets.Tick) and not isinstance(offset, pd.offsets.Day)
+
+
+def _series_clock(t: pd.Series, freq: str | int | None) -> pd.Series:
+    """Naive times for darts: UTC for fixed steps, the wall clock for calendar steps."""
+    if getattr(t.dtype, "tz", None) is None:
+        return t
+    if _is_fixed_step(freq):
+        return t.dt.tz_convert("UTC").dt.tz_localize(None)
+    return t.dt.tz_localize(None)
+
+
+def restore_time_zone(index: pd.Index, tz: str | None, freq: str | int | None) -> pd.Index:
+    """Forecast times in the time zone ``tz`` of the data (inverse of the series clock).
+
+    Examples
+    --------
+    >>> index = pd.date_range("2024-03-30 23:00", periods=3, freq="h")
+    >>> [str(t) for t in restore_time_zone(index, "Europe/Berlin", "h")]
+    ['2024-03-31 00:00:00+01:00', '2024-03-31 01:00:00+01:00', '2024-03-31 03:00:00+02:00']
+    """
+    if tz is None or not isinstance(index, pd.DatetimeIndex) or index.tz is not None:
+        return index
+    if _is_fixed_step(freq):
+        return index.tz_localize("UTC").tz_convert(tz)
+    return index.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
+
+
+def check_time_zone(trained_tz: str | None, bundle: SeriesBundle, model: str = "the model") -> None:
+    """Refuse data whose times are naive where the model's were aware, or the other way round.
+
+    Data in another zone than the model's is accepted (forecasts keep the data's zone).
+    """
+    if (trained_tz is None) == (bundle.tz is None):
+        if trained_tz != bundle.tz:
+            logger.info(
+                "%s: times in %s, the model was trained on %s; forecasts keep %s",
+                bundle.source,
+                bundle.tz,
+                trained_tz,
+                bundle.tz,
+            )
+        return
+    if trained_tz is None:
+        raise DataValidationError(
+            f"{bundle.source}: the times have a time zone ({bundle.tz}), but {model} was "
+            "trained on times without one; give the times without UTC offset (as in the "
+            "training data), or train on times with a time zone"
+        )
+    raise DataValidationError(
+        f"{bundle.source}: the times have no time zone, but {model} was trained on times "
+        f"in {trained_tz}; give the times with their UTC offset (e.g. 2024-01-01 "
+        "00:00:00+00:00)"
+    )
+
+
+def _check_finite(
+    values: dict[str, np.ndarray],
+    df: pd.DataFrame,
+    columns: ColumnSpec,
+    times: pd.Series,
+    source: str,
+) -> None:
+    """Refuse infinite values and values beyond the 32-bit float range, with count and row."""
+    limit = float(np.finfo(np.float32).max)
+    for name, column in values.items():
+        infinite = np.isinf(column)
+        too_large = ~infinite & (np.abs(np.nan_to_num(column)) > limit)
+        for mask, what, advice in (
+            (infinite, "infinite value(s)", "remove them or replace them with numbers"),
+            (
+                too_large,
+                f"value(s) beyond the 32-bit float range (±{limit:.3g})",
+                "rescale the column",
+            ),
+        ):
+            if not mask.any():
+                continue
+            row = _first_row(mask)
+            where = f"row {row}, time {times.iloc[row - 1]}"
+            if columns.id:
+                where += f", series {df[columns.id].iloc[row - 1]!r}"
+            raise DataValidationError(
+                f"{source}: column {name!r} has {int(mask.sum())} {what}, the first at "
+                f"{where}; {advice}"
+            )
 
 
 def _parse_numeric(raw: pd.Series, name: str, source: str) -> np.ndarray:
@@ -413,7 +553,7 @@ def _parse_numeric(raw: pd.Series, name: str, source: str) -> np.ndarray:
 def _check_order(t: pd.Series, rows: np.ndarray, label: str) -> None:
     if len(t) < 2:
         return
-    arr = t.to_numpy()
+    arr = _sortable(t)
     prev, nxt = arr[:-1], arr[1:]
     dup = np.flatnonzero(nxt == prev)
     back = np.flatnonzero(nxt < prev)
@@ -432,7 +572,16 @@ def _check_order(t: pd.Series, rows: np.ndarray, label: str) -> None:
         )
 
 
-def _infer_freq(t: pd.Series, rows: np.ndarray, label: str) -> str | int | None:
+def _sortable(t: pd.Series) -> np.ndarray:
+    """The times as a numpy array that compares like the instants (UTC for aware times)."""
+    if getattr(t.dtype, "tz", None) is not None:
+        return t.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+    return t.to_numpy()
+
+
+def _infer_freq(
+    t: pd.Series, rows: np.ndarray, label: str, converted: bool = False
+) -> str | int | None:
     """The frequency of a sorted, duplicate-free time column; ``None`` for a single row."""
     if len(t) < 2:
         return None
@@ -451,11 +600,13 @@ def _infer_freq(t: pd.Series, rows: np.ndarray, label: str) -> str | int | None:
             inferred = pd.infer_freq(index)
         freq = getattr(inferred, "freqstr", inferred)
     if freq is None:
-        return _irregular(t, rows, label, np.diff(index.to_numpy()))
+        return _irregular(t, rows, label, np.diff(_sortable(t)), converted)
     return str(freq)
 
 
-def _irregular(t: pd.Series, rows: np.ndarray, label: str, steps: np.ndarray) -> None:
+def _irregular(
+    t: pd.Series, rows: np.ndarray, label: str, steps: np.ndarray, converted: bool = False
+) -> None:
     values, counts = np.unique(steps, return_counts=True)
     usual = values[np.argmax(counts)]
     i = int(np.flatnonzero(steps != usual)[0])
@@ -468,6 +619,13 @@ def _irregular(t: pd.Series, rows: np.ndarray, label: str, steps: np.ndarray) ->
         f"({t.iloc[i + 1]}) follows row {rows[i] + 1} ({t.iloc[i]}) after {fmt(steps[i])}. "
         "The series needs one row per time step (missing steps can be added as rows with "
         "empty values and filled with --fill)"
+        + (
+            ". The times were converted to UTC because their UTC offsets differ (a "
+            "daylight-saving change?); for daily or longer steps give the times without "
+            "offsets, or all in one offset"
+            if converted
+            else ""
+        )
     )
 
 
