@@ -18,15 +18,16 @@ silently falls back to its default. Example (``examples/configs/quickstart.yaml`
 
 from __future__ import annotations
 
-import copy
 import dataclasses
-import importlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from cnforecast.errors import ConfigError
+from cnforecast.settings import check_keys, deep_merge, model_kwargs, overrides, split_list
 
 __all__ = [
     "ACCELERATORS",
@@ -48,59 +49,16 @@ ACCELERATORS: tuple[str, ...] = ("auto", "cpu", "gpu", "cuda", "mps")
 #: or ``defaults`` overridden by its small ``test_settings``.
 PRESETS: tuple[str, ...] = ("default", "test")
 
-# Keyword arguments naming a class, which YAML can only give as a string.
-_CLASS_KWARGS: dict[str, str] = {
-    "optimizer_cls": "torch.optim",
-    "lr_scheduler_cls": "torch.optim.lr_scheduler",
-}
-
-
-class ConfigError(ValueError):
-    """An invalid benchmark configuration (unknown key, wrong type, bad value)."""
-
-
-def deep_merge(*mappings: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Merge mappings left to right; nested mappings merge, other values are replaced.
-
-    Examples
-    --------
-    >>> deep_merge({"a": 1, "opt": {"lr": 1e-3, "eps": 1e-8}}, {"opt": {"lr": 1e-4}})
-    {'a': 1, 'opt': {'lr': 0.0001, 'eps': 1e-08}}
-    """
-    out: dict[str, Any] = {}
-    for mapping in mappings:
-        for key, value in (mapping or {}).items():
-            if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-                out[key] = deep_merge(out[key], value)
-            elif isinstance(value, Mapping):
-                out[key] = deep_merge(value)
-            else:
-                out[key] = copy.copy(value)
-    return out
-
-
-def _check_keys(data: Mapping[str, Any], allowed: Iterable[str], where: str) -> None:
-    allowed = tuple(allowed)
-    unknown = sorted(set(data) - set(allowed))
-    if unknown:
-        raise ConfigError(
-            f"unknown key(s) {', '.join(map(repr, unknown))} in {where}; "
-            f"allowed keys: {', '.join(allowed)}"
-        )
-
 
 def _int_tuple(value: Any, key: str, *, positive: bool = True) -> tuple[int, ...]:
-    if isinstance(value, str):
-        value = [v for v in value.replace(" ", "").split(",") if v]
-    if isinstance(value, int | str):
-        value = [value]
+    raw = split_list(value, repr(key))
     try:
-        items = tuple(int(v) for v in value)
+        items = tuple(int(v) for v in raw)
     except (TypeError, ValueError):
         raise ConfigError(
             f"{key!r} must be an integer or a list of integers, got {value!r}"
         ) from None
-    if any(isinstance(v, bool) for v in value) or (positive and any(v <= 0 for v in items)):
+    if any(isinstance(v, bool) for v in raw) or (positive and any(v <= 0 for v in items)):
         raise ConfigError(f"{key!r} must hold positive integers, got {value!r}")
     if not items:
         raise ConfigError(f"{key!r} must not be empty")
@@ -116,27 +74,14 @@ def _positive_int(value: Any, key: str) -> int:
 
 
 def _str_tuple(value: Any, key: str) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = [v for v in value.replace(" ", "").split(",") if v]
-    if not isinstance(value, Sequence) or not all(isinstance(v, str) for v in value):
+    items = split_list(value, repr(key)) if isinstance(value, str | Sequence) else value
+    if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
         raise ConfigError(f"{key!r} must be a string or a list of strings, got {value!r}")
-    if not value:
+    if not items:
         raise ConfigError(f"{key!r} must not be empty")
-    if len(set(value)) != len(value):
-        raise ConfigError(f"{key!r} holds duplicates: {list(value)}")
-    return tuple(value)
-
-
-def _resolve_class(key: str, value: Any) -> Any:
-    """``"Adam"`` or ``"torch.optim.AdamW"`` -> the class, for the keys of ``_CLASS_KWARGS``."""
-    if not isinstance(value, str):
-        return value
-    module_name, _, attr = value.rpartition(".")
-    module_name = module_name or _CLASS_KWARGS[key]
-    try:
-        return getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError):
-        raise ConfigError(f"{key}={value!r}: no class {attr!r} in module {module_name!r}") from None
+    if len(set(items)) != len(items):
+        raise ConfigError(f"{key!r} holds duplicates: {items}")
+    return tuple(items)
 
 
 @dataclass(frozen=True)
@@ -196,7 +141,7 @@ class ModelConfig:
         if isinstance(value, str):
             return cls(name=value)
         if isinstance(value, Mapping):
-            _check_keys(value, cls.ALLOWED_KEYS, f"model entry {dict(value)!r}")
+            check_keys(value, cls.ALLOWED_KEYS, f"model entry {dict(value)!r}")
             if "name" not in value:
                 raise ConfigError(f"model entry {dict(value)!r} has no 'name'")
             return cls(
@@ -220,13 +165,7 @@ class ModelConfig:
         """
         epochs = {"n_epochs": max_epochs} if max_epochs is not None else {}
         preset = test_settings if self.preset == "test" else {}
-        kwargs = deep_merge(defaults, preset, epochs, self.kwargs)
-        for key in _CLASS_KWARGS:
-            if key in kwargs:
-                kwargs[key] = _resolve_class(key, kwargs[key])
-        if isinstance(kwargs.get("motifs"), list):  # YAML lists -> the tuple CircuitNet takes
-            kwargs["motifs"] = tuple(kwargs["motifs"])
-        return kwargs
+        return model_kwargs(defaults, preset, epochs, self.kwargs)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -366,9 +305,24 @@ class BenchConfig:
         return tuple(f.name for f in dataclasses.fields(cls))
 
     def replace(self, **changes: Any) -> BenchConfig:
-        """A copy with ``changes`` applied (``None`` values are ignored), validated again."""
-        changes = {k: v for k, v in changes.items() if v is not None}
-        _check_keys(changes, self.allowed_keys(), "the overrides")
+        """A copy with ``changes`` applied (``None`` values are ignored), validated again.
+
+        This is the one place where flags (and keyword overrides) meet a configuration: an
+        overriding ``max_epochs`` is a budget for every model, so the models' own
+        ``n_epochs`` give way to it.
+        """
+        changes = overrides({}, changes)
+        check_keys(changes, self.allowed_keys(), "the overrides")
+        if "max_epochs" in changes:
+            models = changes.get("models", self.models)
+            if isinstance(models, str | Mapping | ModelConfig):
+                models = [models]
+            changes["models"] = tuple(
+                dataclasses.replace(
+                    m, kwargs={k: v for k, v in m.kwargs.items() if k != "n_epochs"}
+                )
+                for m in (ModelConfig.from_value(m) for m in models)
+            )
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -395,13 +349,13 @@ def config_from_dict(data: Mapping[str, Any], *, source: str = "the configuratio
     >>> config_from_dict({"models": ["dlinear"], "datasets": ["ETTh1"], "epochs": 3})
     Traceback (most recent call last):
     ...
-    cnforecast.bench.config.ConfigError: unknown key(s) 'epochs' in the configuration; allowed keys: models, datasets, ...
+    cnforecast.errors.ConfigError: unknown key(s) 'epochs' in the configuration; allowed keys: models, datasets, ...
     """  # noqa: E501
     if not isinstance(data, Mapping):
         raise ConfigError(
             f"{source} must be a mapping of keys to values, got {type(data).__name__}"
         )
-    _check_keys(data, BenchConfig.allowed_keys(), source)
+    check_keys(data, BenchConfig.allowed_keys(), source)
     missing = [k for k in ("models", "datasets") if k not in data]
     if missing:
         raise ConfigError(f"{source} lacks the required key(s): {', '.join(missing)}")
@@ -411,8 +365,12 @@ def config_from_dict(data: Mapping[str, Any], *, source: str = "the configuratio
         raise ConfigError(f"{source}: {err}") from err
 
 
-def load_config(path: str | Path, **overrides: Any) -> BenchConfig:
-    """Read a YAML configuration file; ``overrides`` (not ``None``) replace its keys."""
+def load_config(path: str | Path, **changes: Any) -> BenchConfig:
+    """Read a YAML configuration file; ``changes`` (not ``None``) override it.
+
+    The overrides follow :meth:`BenchConfig.replace`, as the command-line flags do:
+    ``load_config(path, max_epochs=3)`` is ``--config path --epochs 3``.
+    """
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -420,5 +378,4 @@ def load_config(path: str | Path, **overrides: Any) -> BenchConfig:
         raise ConfigError(f"{path}: not valid YAML: {err}") from err
     if not isinstance(data, Mapping):
         raise ConfigError(f"{path}: expected a mapping of keys to values")
-    data = {**data, **{k: v for k, v in overrides.items() if v is not None}}
-    return config_from_dict(data, source=str(path))
+    return config_from_dict(data, source=str(path)).replace(**changes)

@@ -250,11 +250,6 @@ def build_config(args: argparse.Namespace):
         kept = [m for m in models if m.name in args.models]
         have = {m.name for m in kept}
         models = kept + [ModelConfig(name=n) for n in args.models if n not in have]
-    if args.epochs is not None:  # a global cap: per-model n_epochs give way
-        models = [
-            dataclasses.replace(m, kwargs={k: v for k, v in m.kwargs.items() if k != "n_epochs"})
-            for m in models
-        ]
     if args.preset is not None:
         models = [dataclasses.replace(m, preset=args.preset) for m in models]
     return config.replace(models=tuple(models), **overrides)

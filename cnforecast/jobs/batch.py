@@ -24,17 +24,9 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from cnforecast.jobs.errors import JobError
+from cnforecast.jobs.forecaster import DEFAULT_QUANTILES, Forecaster
 from cnforecast.jobs.io import TABLE_FORMATS, atomic_write_text, write_table
-from cnforecast.jobs.manifest import LoadedModel
-from cnforecast.jobs.predict import (
-    DEFAULT_QUANTILES,
-    forecast_series,
-    forecasts_to_frame,
-    load_history,
-    open_model,
-    resolve_fill,
-    resolve_num_samples,
-)
+from cnforecast.jobs.predict import check_quantiles, open_model
 from cnforecast.jobs.tabular import FillMethod, SeriesBundle
 
 logger = logging.getLogger(__name__)
@@ -103,7 +95,7 @@ class _Pending:
 
 
 def forecast_batch_job(
-    model_dir: str | os.PathLike[str] | LoadedModel,
+    model_dir: str | os.PathLike[str] | Forecaster,
     inputs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     out_dir: str | os.PathLike[str],
     n: int,
@@ -158,9 +150,9 @@ def forecast_batch_job(
     if out_dir.exists() and not out_dir.is_dir():
         raise JobError(f"output folder {str(out_dir)!r} exists and is not a folder")
     out_dir.mkdir(parents=True, exist_ok=True)
-    loaded = open_model(model_dir, accelerator, quiet=True)
-    samples = resolve_num_samples(loaded, num_samples)
-    fill = resolve_fill(loaded, fill)
+    check_quantiles(quantiles)
+    forecaster = open_model(model_dir, accelerator, quiet=True)
+    samples = forecaster.resolve_num_samples(num_samples)
     summary = BatchSummary(total=len(files))
     pending: list[_Pending] = []
     claimed: dict[Path, Path] = {}
@@ -174,7 +166,7 @@ def forecast_batch_job(
             group = groups.pop()
             try:
                 joined = SeriesBundle.concat([p.bundle for p in group])
-                forecasts = forecast_series(loaded, joined, n, samples, batch_size)
+                forecasts = forecaster.predict(joined, n, samples, batch_size)
                 summary.n_predict_calls += 1
             except (JobError, ValueError, RuntimeError) as exc:
                 if len(group) == 1:
@@ -185,8 +177,8 @@ def forecast_batch_job(
             offset = 0
             for item in group:
                 count = len(item.bundle)
-                frame = forecasts_to_frame(
-                    forecasts[offset : offset + count], item.bundle.ids, loaded, quantiles
+                frame = forecaster.to_frame(
+                    forecasts[offset : offset + count], item.bundle.ids, quantiles
                 )
                 offset += count
                 try:
@@ -214,7 +206,7 @@ def forecast_batch_job(
             summary.skipped.append(str(source))
             continue
         try:
-            bundle = load_history(source, loaded, fill)
+            bundle = forecaster.read(source, fill)
         except JobError as exc:
             _fail(summary, source, exc)
             continue
@@ -226,7 +218,7 @@ def forecast_batch_job(
     flush()
     summary.seconds = time.perf_counter() - started
     record = {
-        "model_dir": str(loaded.path),
+        "model_dir": str(forecaster.path),
         "inputs": [str(f) for f in files],
         "n": n,
         "batch_size": batch_size,

@@ -2,7 +2,7 @@
 
 A YAML file holds any of the fields of :class:`FitConfig`; unknown keys are rejected with the
 list of allowed ones. Command-line flags override the file, and the file overrides the
-defaults. Example::
+defaults (the rules of :mod:`cnforecast.settings`). Example::
 
     model: circuitnet
     input_chunk_length: 96
@@ -31,7 +31,8 @@ from typing import Any
 import yaml
 
 from cnforecast.jobs.errors import ConfigError
-from cnforecast.jobs.tabular import FILL_METHODS, ColumnSpec, suggest
+from cnforecast.jobs.tabular import FILL_METHODS, ColumnSpec
+from cnforecast.settings import check_keys, overrides
 
 #: Likelihoods a probabilistic model can be trained with (``likelihood``).
 LIKELIHOODS: tuple[str, ...] = ("quantile", "gaussian")
@@ -88,7 +89,7 @@ class FitConfig:
     likelihood: str | None = None
     quantiles: list[float] = field(default_factory=lambda: [0.05, 0.1, 0.5, 0.9, 0.95])
     accelerator: str = "auto"
-    devices: int | str = "auto"
+    devices: int | str | list[int] = "auto"
     strategy: str = "auto"
     num_nodes: int = 1
     precision: str | None = None
@@ -170,15 +171,11 @@ class FitConfig:
         >>> FitConfig.from_dict({"epoch": 3})
         Traceback (most recent call last):
         ...
-        cnforecast.jobs.errors.ConfigError: config: unknown key 'epoch'; did you mean 'epochs'? ...
+        cnforecast.errors.ConfigError: config: unknown key 'epoch'; did you mean 'epochs'? ...
         """
         if not isinstance(data, dict):
             raise ConfigError(f"{source}: expected a mapping of keys to values")
-        allowed = cls.allowed_keys()
-        unknown = [k for k in data if k not in allowed]
-        if unknown:
-            hints = "; ".join(f"unknown key {k!r}{suggest(str(k), allowed)}" for k in unknown)
-            raise ConfigError(f"{source}: {hints} Allowed keys: {', '.join(allowed)}")
+        check_keys(data, cls.allowed_keys(), source, hints=True)
         try:
             return cls(**data)
         except ConfigError as exc:
@@ -198,11 +195,9 @@ class FitConfig:
             raise ConfigError(f"{path}: not valid YAML: {exc}") from None
         return cls.from_dict(data if data is not None else {}, source=str(path))
 
-    def merged(self, overrides: dict[str, Any]) -> FitConfig:
-        """A copy with the non-``None`` values of ``overrides`` applied (and validated)."""
-        return self.from_dict(
-            {**self.to_dict(), **{k: v for k, v in overrides.items() if v is not None}}
-        )
+    def merged(self, changes: dict[str, Any]) -> FitConfig:
+        """A copy with the non-``None`` values of ``changes`` applied (and validated)."""
+        return self.from_dict(overrides(self.to_dict(), changes))
 
 
 def _type_name(tp: Any) -> str:

@@ -13,12 +13,14 @@ import pandas as pd
 from darts import TimeSeries
 from darts.models.forecasting.torch_forecasting_model import TorchForecastingModel
 
+from cnforecast.engine import training
+from cnforecast.engine.provenance import check_output, sha256_file
 from cnforecast.jobs.config import FitConfig
 from cnforecast.jobs.errors import ConfigError, ForecastError
-from cnforecast.jobs.io import check_output, sha256_file
+from cnforecast.jobs.forecaster import Forecaster
 from cnforecast.jobs.manifest import build_manifest, save_model_dir, save_on_other_rank
 from cnforecast.jobs.scaling import BundleScaler
-from cnforecast.jobs.tabular import SeriesBundle, frame_to_series, read_table, suggest
+from cnforecast.jobs.tabular import ColumnSpec, SeriesBundle, frame_to_series, read_table
 from cnforecast.models.registry import (
     MissingDependencyError,
     ModelSpec,
@@ -26,6 +28,7 @@ from cnforecast.models.registry import (
     available_models,
     get_model_spec,
 )
+from cnforecast.settings import model_kwargs, suggest
 
 logger = logging.getLogger(__name__)
 
@@ -54,29 +57,38 @@ class FitResult:
     manifest: dict[str, Any]
     out: Path | None
     is_global_zero: bool = True
+    stats: training.FitStats | None = None
+
+    @property
+    def forecaster(self) -> Forecaster:
+        """The trained model, ready for :meth:`~Forecaster.predict` and backtests."""
+        data = self.manifest["data"]
+        return Forecaster(
+            model=self.model,
+            columns=ColumnSpec.from_dict(data["columns"]),
+            freq=data["freq"],
+            scaler=self.scaler,
+            manifest=self.manifest,
+            path=self.out,
+        )
 
 
 def trainer_kwargs(config: FitConfig, quiet: bool = False) -> dict[str, Any]:
-    """The Lightning Trainer settings of a training job."""
-    kwargs: dict[str, Any] = {
-        "accelerator": config.accelerator,
-        "devices": config.devices,
-        "strategy": config.strategy,
-        "num_nodes": config.num_nodes,
-        "enable_progress_bar": not quiet,
-        "enable_model_summary": not quiet,
-        "logger": False,
-        "enable_checkpointing": False,
-    }
-    if config.precision is not None:
-        kwargs["precision"] = config.precision
-    kwargs.update(config.trainer_kwargs)
-    if config.early_stopping_patience is not None:
-        from pytorch_lightning.callbacks import EarlyStopping
-
-        stopper = EarlyStopping(monitor="val_loss", patience=config.early_stopping_patience)
-        kwargs["callbacks"] = [*kwargs.get("callbacks", []), stopper]
-    return kwargs
+    """The Lightning Trainer settings of a training job (:func:`engine.training.trainer_kwargs`
+    with the job's hardware settings, then the config's ``trainer_kwargs`` on top)."""
+    job = training.trainer_kwargs(
+        accelerator=config.accelerator,
+        devices=config.devices,
+        strategy=config.strategy,
+        num_nodes=config.num_nodes,
+        precision=config.precision,
+        patience=config.early_stopping_patience,
+        progress_bar=not quiet,
+        model_summary=not quiet,
+        checkpointing=False,
+        callbacks=[training.EpochTimer()],
+    )
+    return training.merge_trainer_kwargs(job, config.trainer_kwargs)
 
 
 def model_spec(name: str) -> ModelSpec:
@@ -87,37 +99,47 @@ def model_spec(name: str) -> ModelSpec:
         raise ConfigError(f"{exc}{suggest(name, available_models())}") from None
 
 
-def build_model(config: FitConfig, quiet: bool = False) -> TorchForecastingModel:
-    """Create the untrained registry model described by ``config``.
+def model_overrides(config: FitConfig) -> dict[str, Any]:
+    """The job's named settings as darts keyword arguments (``epochs`` -> ``n_epochs``, ...).
 
-    Named settings (``epochs``, ``batch_size``, ``lr``, ``seed``, ``likelihood``) override
-    the same keys in ``model_kwargs``; ``trainer_kwargs`` and the accelerator settings are
-    merged into ``pl_trainer_kwargs``.
+    They override the same keys of ``model_kwargs``; the seed does not (``random_state``
+    in ``model_kwargs`` wins over ``seed``, see :func:`build_model`).
     """
-    spec = model_spec(config.model)
-    kwargs = dict(config.model_kwargs)
+    named: dict[str, Any] = {}
     if config.epochs is not None:
-        kwargs["n_epochs"] = config.epochs
+        named["n_epochs"] = config.epochs
     if config.batch_size is not None:
-        kwargs["batch_size"] = config.batch_size
+        named["batch_size"] = config.batch_size
     if config.lr is not None:
-        base = kwargs.get("optimizer_kwargs", spec.defaults.get("optimizer_kwargs", {}))
-        kwargs["optimizer_kwargs"] = {**base, "lr": config.lr}
-    kwargs.setdefault("random_state", config.seed)
+        named["optimizer_kwargs"] = {"lr": config.lr}
     if config.likelihood is not None:
-        if not spec.probabilistic:
-            raise ConfigError(f"model {config.model!r} does not support a likelihood")
         from darts.utils.likelihood_models import GaussianLikelihood, QuantileRegression
 
-        kwargs["likelihood"] = (
+        named["likelihood"] = (
             QuantileRegression(quantiles=list(config.quantiles))
             if config.likelihood == "quantile"
             else GaussianLikelihood()
         )
-    kwargs["pl_trainer_kwargs"] = {
-        **kwargs.get("pl_trainer_kwargs", {}),
-        **trainer_kwargs(config, quiet),
-    }
+    return named
+
+
+def build_model(config: FitConfig, quiet: bool = False) -> TorchForecastingModel:
+    """Create the untrained registry model described by ``config``.
+
+    The keyword arguments are, later winning (:func:`cnforecast.settings.model_kwargs`):
+    the registry defaults, ``random_state=seed``, ``model_kwargs``, then the named settings
+    (:func:`model_overrides`). The Trainer settings are those of :func:`trainer_kwargs`
+    merged over ``model_kwargs["pl_trainer_kwargs"]``.
+    """
+    spec = model_spec(config.model)
+    if config.likelihood is not None and not spec.probabilistic:
+        raise ConfigError(f"model {config.model!r} does not support a likelihood")
+    kwargs = model_kwargs(
+        spec.defaults, {"random_state": config.seed}, config.model_kwargs, model_overrides(config)
+    )
+    kwargs["pl_trainer_kwargs"] = training.merge_trainer_kwargs(
+        kwargs.get("pl_trainer_kwargs"), trainer_kwargs(config, quiet)
+    )
     try:
         return spec.create(config.input_chunk_length, config.output_chunk_length, **kwargs)
     except MissingDependencyError as exc:
@@ -168,8 +190,8 @@ def data_fingerprint(data: str | os.PathLike[str] | pd.DataFrame) -> str:
 
 def train(
     bundle: SeriesBundle, config: FitConfig, quiet: bool = False
-) -> tuple[TorchForecastingModel, BundleScaler | None]:
-    """Fit a new model on ``bundle``; return it and the scaler it was trained with."""
+) -> tuple[TorchForecastingModel, BundleScaler | None, training.FitStats]:
+    """Fit a new model on ``bundle``; return it, the scaler it was trained with and the cost."""
     _check_covariate_support(config, bundle)
     model = build_model(config, quiet)
     scaler = None
@@ -195,17 +217,16 @@ def train(
         sum(len(s) for s in train_series),
     )
     try:
-        model.fit(
-            series=train_series,
+        stats = training.fit(
+            model,
+            train_series,
+            val_series or None,
             past_covariates=bundle.past_covariates,
             future_covariates=bundle.future_covariates,
-            val_series=val_series,
-            val_past_covariates=bundle.past_covariates if val_series else None,
-            val_future_covariates=bundle.future_covariates if val_series else None,
         )
     except ValueError as exc:  # darts reports unusable inputs as ValueError
         raise ForecastError(f"training failed: {exc}") from exc
-    return model, scaler
+    return model, scaler, stats
 
 
 def fit_job(
@@ -265,7 +286,7 @@ def fit_job(
         min_length_reason=reason,
         source=source,
     )
-    model, scaler = train(bundle, config, quiet)
+    model, scaler, stats = train(bundle, config, quiet)
     manifest = build_manifest(
         model=model,
         model_name=config.model,
@@ -286,5 +307,10 @@ def fit_job(
         else:
             save_on_other_rank(model)
     return FitResult(
-        model=model, scaler=scaler, manifest=manifest, out=saved, is_global_zero=is_zero
+        model=model,
+        scaler=scaler,
+        manifest=manifest,
+        out=saved,
+        is_global_zero=is_zero,
+        stats=stats,
     )

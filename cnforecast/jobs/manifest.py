@@ -24,19 +24,22 @@ import importlib
 import json
 import logging
 import os
-import platform
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import darts
-import torch
 from darts.models.forecasting.torch_forecasting_model import TorchForecastingModel
 
-from cnforecast import __version__
+from cnforecast.engine.provenance import (
+    UNKNOWN_VERSION,
+    atomic_directory,
+    atomic_write_text,
+    package_versions,
+    sha256_file,
+    to_jsonable,
+)
 from cnforecast.jobs.errors import ModelDirError
-from cnforecast.jobs.io import atomic_directory, atomic_write_text, sha256_file
+from cnforecast.jobs.forecaster import Forecaster
 from cnforecast.jobs.scaling import BundleScaler
 from cnforecast.jobs.tabular import ColumnSpec
 
@@ -50,51 +53,24 @@ MODEL_FILE = "model.pt"
 CHECKPOINT_FILE = MODEL_FILE + ".ckpt"
 
 
-@dataclass
-class LoadedModel:
-    """A model read from a model directory, with what is needed to apply it."""
-
-    model: TorchForecastingModel
-    manifest: dict[str, Any]
-    columns: ColumnSpec
-    scaler: BundleScaler | None
-    path: Path
-
-    @property
-    def freq(self) -> str | int:
-        return self.manifest["data"]["freq"]
-
-    @property
-    def input_chunk_length(self) -> int:
-        return int(self.manifest["model"]["input_chunk_length"])
-
-    @property
-    def output_chunk_length(self) -> int:
-        return int(self.manifest["model"]["output_chunk_length"])
-
-    @property
-    def probabilistic(self) -> bool:
-        return bool(self.model.supports_probabilistic_prediction)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return repr(value)
+#: What :func:`load_model_dir` returns (the name of earlier versions).
+LoadedModel = Forecaster
 
 
 def versions() -> dict[str, str]:
     """The versions that matter for reading a model directory back."""
+    found = package_versions()
     return {
-        "cnforecast": __version__,
-        "darts": darts.__version__,
-        "torch": torch.__version__,
-        "python": platform.python_version(),
+        "cnforecast": found["cnforecast"] or UNKNOWN_VERSION,
+        "darts": found["darts"] or UNKNOWN_VERSION,
+        "torch": found["torch"] or UNKNOWN_VERSION,
+        "python": found["python"] or UNKNOWN_VERSION,
     }
+
+
+def _jsonable(value: Any) -> Any:
+    # the manifest's long-standing form: objects that are not JSON values as their repr
+    return to_jsonable(value, describe=repr)
 
 
 def build_manifest(
@@ -198,15 +174,16 @@ def read_manifest(model_dir: str | os.PathLike[str]) -> dict[str, Any]:
     if version != FORMAT_VERSION:
         raise ModelDirError(
             f"{str(model_dir)!r} was written by cnforecast {written_by.get('cnforecast', '?')} "
-            f"in model-directory format {version}; this cnforecast ({__version__}) reads "
-            f"format {FORMAT_VERSION}. Train the model again with this version, or use the "
-            "cnforecast version that wrote it"
+            f"in model-directory format {version}; this cnforecast "
+            f"({versions()['cnforecast']}) reads format {FORMAT_VERSION}. Train the model again "
+            "with this version, or use the cnforecast version that wrote it"
         )
     saved_darts = str(written_by.get("darts", "?"))
-    if saved_darts.split(".")[:2] != darts.__version__.split(".")[:2]:
+    darts_version = versions()["darts"]
+    if saved_darts.split(".")[:2] != darts_version.split(".")[:2]:
         raise ModelDirError(
             f"{str(model_dir)!r} was saved with darts {saved_darts}, but darts "
-            f"{darts.__version__} is installed; darts models are not portable across darts "
+            f"{darts_version} is installed; darts models are not portable across darts "
             f"versions. Install darts=={saved_darts} or train the model again"
         )
     for name in ("cnforecast", "torch"):
@@ -228,7 +205,7 @@ def load_model_dir(
     model_dir: str | os.PathLike[str],
     pl_trainer_kwargs: dict[str, Any] | None = None,
     map_location: str = "cpu",
-) -> LoadedModel:
+) -> Forecaster:
     """Load a model directory written by :func:`save_model_dir`.
 
     Parameters
@@ -281,6 +258,11 @@ def load_model_dir(
         scaler = BundleScaler.from_dict(manifest["scaler"]) if manifest.get("scaler") else None
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelDirError(f"{model_dir / MANIFEST_FILE} is corrupted: {exc}") from None
-    return LoadedModel(
-        model=model, manifest=manifest, columns=columns, scaler=scaler, path=model_dir
+    return Forecaster(
+        model=model,
+        columns=columns,
+        freq=manifest["data"]["freq"],
+        scaler=scaler,
+        manifest=manifest,
+        path=model_dir,
     )

@@ -1,0 +1,206 @@
+"""The rules every configuration follows, in one place.
+
+Both entry points that take settings, ``cnforecast bench`` (:class:`~cnforecast.bench.config.
+BenchConfig`) and ``cnforecast fit`` (:class:`~cnforecast.jobs.config.FitConfig`), read a YAML
+file and flags with these rules:
+
+Precedence
+    registry defaults < the model's preset (``test``) < the configuration file < the
+    command-line flags (or the keyword overrides of the Python API: ``load_config(path,
+    max_epochs=3)`` and ``--epochs 3`` are the same override). A flag left out (``None``)
+    keeps the file's value (:func:`overrides`). Model keyword arguments are merged with the
+    registry defaults once, by :func:`model_kwargs`; nested mappings (``optimizer_kwargs``)
+    merge key by key.
+Names
+    A setting keeps its name from the flag to the configuration (``--batch-size`` ->
+    ``batch_size``), except where darts names it otherwise; :data:`DARTS_NAMES` lists
+    those, and the one place each is translated.
+Errors
+    Every invalid value raises :class:`~cnforecast.errors.ConfigError`; the command line
+    reports it on one line.
+
+This module imports neither torch nor darts.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import importlib
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from cnforecast.errors import ConfigError
+
+__all__ = [
+    "DARTS_NAMES",
+    "ConfigError",
+    "check_keys",
+    "deep_merge",
+    "model_kwargs",
+    "overrides",
+    "parse_devices",
+    "split_list",
+    "suggest",
+]
+
+#: Settings whose darts name differs from the configuration's, and where they are translated:
+#: ``--epochs`` is ``max_epochs`` in a benchmark configuration (a budget: a model's own
+#: ``n_epochs`` in the file gives way to the flag) and ``epochs`` in a training job, and both
+#: become darts' ``n_epochs`` in :meth:`cnforecast.bench.config.ModelConfig.resolved_kwargs`
+#: and :func:`cnforecast.jobs.fit.model_overrides`.
+DARTS_NAMES: dict[str, str] = {
+    "max_epochs": "n_epochs",
+    "epochs": "n_epochs",
+    "lr": "optimizer_kwargs.lr",
+    "seed": "random_state",
+}
+
+# Keyword arguments naming a class, which YAML can only give as a string.
+_CLASS_KWARGS: dict[str, str] = {
+    "optimizer_cls": "torch.optim",
+    "lr_scheduler_cls": "torch.optim.lr_scheduler",
+}
+
+
+def deep_merge(*mappings: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Merge mappings left to right; nested mappings merge, other values are replaced.
+
+    Examples
+    --------
+    >>> deep_merge({"a": 1, "opt": {"lr": 1e-3, "eps": 1e-8}}, {"opt": {"lr": 1e-4}})
+    {'a': 1, 'opt': {'lr': 0.0001, 'eps': 1e-08}}
+    """
+    out: dict[str, Any] = {}
+    for mapping in mappings:
+        for key, value in (mapping or {}).items():
+            if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+                out[key] = deep_merge(out[key], value)
+            elif isinstance(value, Mapping):
+                out[key] = deep_merge(value)
+            else:
+                out[key] = copy.copy(value)
+    return out
+
+
+def overrides(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` updated by the values of ``changes`` that are not ``None`` (flags given).
+
+    Examples
+    --------
+    >>> overrides({"epochs": 3, "lr": 0.01}, {"epochs": 5, "lr": None})
+    {'epochs': 5, 'lr': 0.01}
+    """
+    return {**base, **{k: v for k, v in changes.items() if v is not None}}
+
+
+def model_kwargs(defaults: Mapping[str, Any], *layers: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A model's keyword arguments: registry ``defaults`` deep-merged with ``layers``.
+
+    Class names given as strings (``optimizer_cls: AdamW``) become classes and YAML lists of
+    motifs become tuples.
+
+    Examples
+    --------
+    >>> kw = model_kwargs({"optimizer_kwargs": {"lr": 1e-3}}, {"optimizer_cls": "AdamW"})
+    >>> kw["optimizer_kwargs"], kw["optimizer_cls"].__name__
+    ({'lr': 0.001}, 'AdamW')
+    """
+    kwargs = deep_merge(defaults, *layers)
+    for key, module in _CLASS_KWARGS.items():
+        if isinstance(kwargs.get(key), str):
+            kwargs[key] = _resolve_class(key, kwargs[key], module)
+    if isinstance(kwargs.get("motifs"), list):  # YAML lists -> the tuple CircuitNet takes
+        kwargs["motifs"] = tuple(kwargs["motifs"])
+    return kwargs
+
+
+def _resolve_class(key: str, value: str, default_module: str) -> Any:
+    """``"Adam"`` or ``"torch.optim.AdamW"`` -> the class."""
+    module_name, _, attr = value.rpartition(".")
+    module_name = module_name or default_module
+    try:
+        return getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError):
+        raise ConfigError(f"{key}={value!r}: no class {attr!r} in module {module_name!r}") from None
+
+
+def suggest(name: str, candidates: Iterable[str]) -> str:
+    """A ``"; did you mean ...?"`` hint with the close matches of ``name``, or ``""``.
+
+    Examples
+    --------
+    >>> suggest("epoch", ["epochs", "lr"])
+    "; did you mean 'epochs'?"
+    """
+    matches = difflib.get_close_matches(name, [str(c) for c in candidates], n=3, cutoff=0.6)
+    if not matches:
+        return ""
+    return "; did you mean " + " or ".join(repr(m) for m in matches) + "?"
+
+
+def check_keys(
+    data: Mapping[str, Any], allowed: Sequence[str], where: str, *, hints: bool = False
+) -> None:
+    """Raise :class:`ConfigError` for keys of ``data`` that are not in ``allowed``.
+
+    The message lists the allowed keys; with ``hints``, each unknown key gets its close
+    matches (``did you mean``), one sentence per key.
+
+    Examples
+    --------
+    >>> check_keys({"epoch": 3}, ["epochs", "lr"], "config", hints=True)
+    Traceback (most recent call last):
+    ...
+    cnforecast.errors.ConfigError: config: unknown key 'epoch'; did you mean 'epochs'? Allowed keys: epochs, lr
+    """  # noqa: E501
+    allowed = tuple(allowed)
+    unknown = [k for k in data if k not in allowed]
+    if not unknown:
+        return
+    if hints:
+        text = "; ".join(f"unknown key {k!r}{suggest(str(k), allowed)}" for k in unknown)
+        raise ConfigError(f"{where}: {text} Allowed keys: {', '.join(allowed)}")
+    raise ConfigError(
+        f"unknown key(s) {', '.join(map(repr, sorted(unknown)))} in {where}; "
+        f"allowed keys: {', '.join(allowed)}"
+    )
+
+
+def split_list(value: Any, what: str = "value") -> list[Any]:
+    """A comma-separated string (spaces ignored) or a single value or a list, as a list.
+
+    Examples
+    --------
+    >>> split_list("96, 336"), split_list(96), split_list(["a", "b"])
+    (['96', '336'], [96], ['a', 'b'])
+    """
+    if isinstance(value, str):
+        return [v for v in value.replace(" ", "").split(",") if v]
+    if isinstance(value, Iterable) and not isinstance(value, Mapping):
+        return list(value)
+    if isinstance(value, int | float):
+        return [value]
+    raise ConfigError(f"{what} must be a value or a list, got {value!r}")
+
+
+def parse_devices(text: str | int | Sequence[int] | None) -> int | str | list[int] | None:
+    """Lightning's ``devices``: a count, ``"auto"``, or device indices (``"0,1"``).
+
+    Examples
+    --------
+    >>> parse_devices("2"), parse_devices("auto"), parse_devices("0,1"), parse_devices("-1")
+    (2, 'auto', [0, 1], -1)
+    """
+    if text is None or isinstance(text, int):
+        return text
+    if not isinstance(text, str):
+        return [int(v) for v in text]
+    if text.lstrip("-").isdigit():
+        return int(text)
+    if "," in text:
+        try:
+            return [int(v) for v in split_list(text)]
+        except ValueError:
+            raise ConfigError(f"devices must be a count, 'auto' or indices, got {text!r}") from None
+    return text
