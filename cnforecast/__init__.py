@@ -2,6 +2,7 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from cnforecast._lazy import lazy_getattr
 from cnforecast.compat import darts_daily
 
 # darts 0.48 + pandas 3 cannot count daily steps; see cnforecast/compat/darts_daily.py
@@ -12,11 +13,16 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
-from cnforecast.models.circuitnet import CircuitNetModel
-from cnforecast.models.registry import MODELS, ModelSpec, available_models, create_model
-from cnforecast.models.serialization import register_safe_globals
-
-register_safe_globals()
+# Imported on first use, so that the command line starts without torch and darts; importing
+# cnforecast.models registers cnforecast's classes with darts' safe loader.
+_EXPORTS = {
+    "MODELS": "cnforecast.models.registry",
+    "CircuitNetModel": "cnforecast.models.circuitnet",
+    "ModelSpec": "cnforecast.models.registry",
+    "available_models": "cnforecast.models.registry",
+    "create_model": "cnforecast.models.registry",
+}
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
 
 __all__ = [
     "MODELS",

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import pytest
 import torch
+
+from cnforecast.datasets import paths
+
+# A relative CNFORECAST_DATA (the README's command gives ../shared/datasets) is made absolute
+# now, so that notebooks and subprocesses started from other folders find the same files.
+paths.data_dir()
 
 torch.set_num_threads(1)
 logging.getLogger("pytorch_lightning").setLevel(logging.ERROR)
@@ -33,10 +38,9 @@ def quiet_trainer() -> dict:
 @pytest.fixture(scope="session")
 def benchmark_data_dir() -> Path:
     """The folder named by ``CNFORECAST_DATA``; tests needing real files skip without it."""
-    value = os.environ.get("CNFORECAST_DATA")
-    if not value:
+    path = paths.data_dir()
+    if path is None:
         pytest.skip("CNFORECAST_DATA is not set: the benchmark files are not available")
-    path = Path(value)
     if not path.is_dir():
-        pytest.skip(f"CNFORECAST_DATA={value} is not a directory")
+        pytest.skip(f"CNFORECAST_DATA={path} is not a directory")
     return path

@@ -12,25 +12,22 @@ Typical use (the ``cnforecast bench`` command does the same)::
     write_report(records, config.out, plots=plots)
 """
 
-from cnforecast.bench.config import BenchConfig, ConfigError, ModelConfig, load_config
-from cnforecast.bench.plots import make_plots
-from cnforecast.bench.records import read_records
-from cnforecast.bench.report import markdown_table, write_report
-from cnforecast.bench.runner import run_benchmark
-from cnforecast.engine.evaluation import evaluate
-from cnforecast.engine.metrics import mae, mse
+from cnforecast._lazy import lazy_getattr
 
-__all__ = [
-    "BenchConfig",
-    "ConfigError",
-    "ModelConfig",
-    "evaluate",
-    "load_config",
-    "mae",
-    "make_plots",
-    "markdown_table",
-    "mse",
-    "read_records",
-    "run_benchmark",
-    "write_report",
-]
+# Imported on first use, so that the command line starts without torch and darts.
+_EXPORTS = {
+    "BenchConfig": "cnforecast.bench.config",
+    "ConfigError": "cnforecast.bench.config",
+    "ModelConfig": "cnforecast.bench.config",
+    "evaluate": "cnforecast.engine.evaluation",
+    "load_config": "cnforecast.bench.config",
+    "mae": "cnforecast.engine.metrics",
+    "make_plots": "cnforecast.bench.plots",
+    "markdown_table": "cnforecast.bench.report",
+    "mse": "cnforecast.engine.metrics",
+    "read_records": "cnforecast.bench.records",
+    "run_benchmark": "cnforecast.bench.runner",
+    "write_report": "cnforecast.bench.report",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

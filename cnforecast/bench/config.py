@@ -32,6 +32,7 @@ from cnforecast.settings import check_keys, deep_merge, model_kwargs, overrides,
 __all__ = [
     "ACCELERATORS",
     "DEFAULT_HORIZONS",
+    "DEFAULT_REFERENCE",
     "PRESETS",
     "BenchConfig",
     "ConfigError",
@@ -45,6 +46,8 @@ __all__ = [
 DEFAULT_HORIZONS: tuple[int, ...] = (96, 192, 336, 720)
 #: Lightning accelerators the harness accepts.
 ACCELERATORS: tuple[str, ...] = ("auto", "cpu", "gpu", "cuda", "mps")
+#: The model ``cnforecast bench throughput`` divides every other model's windows/s by.
+DEFAULT_REFERENCE = "circuitnet"
 #: Base settings a model entry starts from: the registry's ``defaults`` (literature settings)
 #: or ``defaults`` overridden by its small ``test_settings``.
 PRESETS: tuple[str, ...] = ("default", "test")
@@ -374,6 +377,8 @@ def load_config(path: str | Path, **changes: Any) -> BenchConfig:
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as err:
+        raise ConfigError(f"cannot read the configuration {path}: {err}") from err
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: not valid YAML: {err}") from err
     if not isinstance(data, Mapping):

@@ -34,11 +34,12 @@ import torch
 from darts import TimeSeries
 from pytorch_lightning import Callback, LightningModule, Trainer
 
-from cnforecast.bench.config import PRESETS, ModelConfig
+from cnforecast.bench.config import DEFAULT_REFERENCE, PRESETS, ModelConfig
 from cnforecast.bench.records import fill_record
 from cnforecast.engine import devices, training
 from cnforecast.engine.evaluation import SplitLike, count_windows
 from cnforecast.engine.grid import run_grid
+from cnforecast.errors import ConfigError
 from cnforecast.models.registry import ModelSpec, get_model_spec
 
 __all__ = [
@@ -55,8 +56,6 @@ logger = logging.getLogger(__name__)
 
 #: Identifies the layout of a throughput record; bump when fields change meaning.
 SCHEMA = "cnforecast.bench.throughput/1"
-#: The model every other model's windows/s is divided by, unless told otherwise.
-DEFAULT_REFERENCE = "circuitnet"
 #: Stated in every record.
 NOTE = (
     "training throughput only (forward + backward + optimizer step, data loading included), "
@@ -166,18 +165,18 @@ def _plan(
     """Resolve every entry before anything trains: configuration errors fail here."""
     planned = [_model_config(entry, preset) for entry in models]
     if not planned:
-        raise ValueError("no model to measure")
+        raise ConfigError("no model to measure")
     for m in planned:
         for key, value in (("batch_size", batch_size), ("n_epochs", epochs)):
             if key in m.kwargs and m.kwargs[key] != value:
-                raise ValueError(
+                raise ConfigError(
                     f"model {m.label!r}: kwargs set {key}={m.kwargs[key]}, but every model of a "
                     f"throughput comparison uses {key}={value} (set it for all at once)"
                 )
     labels = [m.label for m in planned]
     duplicates = sorted({label for label in labels if labels.count(label) > 1})
     if duplicates:
-        raise ValueError(f"duplicate model label(s): {', '.join(duplicates)}")
+        raise ConfigError(f"duplicate model label(s): {', '.join(duplicates)}")
     return [_Planned(m, get_model_spec(m.name)) for m in planned]
 
 
@@ -190,7 +189,7 @@ def _reference_label(planned: Sequence[_Planned], reference: str | None) -> str:
     for item in planned:
         if item.config.name == reference:
             return item.config.label
-    raise ValueError(
+    raise ConfigError(
         f"reference model {reference!r} is not among the models measured "
         f"({', '.join(p.config.label for p in planned)}); pass one of them, or None for the first"
     )
@@ -207,7 +206,7 @@ def _slice_train(split: SplitLike, horizon: int, n_windows: int) -> TimeSeries:
     rows = lookback + horizon + n_windows - 1
     available = count_windows(len(split.train), lookback, horizon)
     if available < n_windows:
-        raise ValueError(
+        raise ConfigError(
             f"the train series ({len(split.train)} rows) has {available} windows at "
             f"L={lookback}, H={horizon}, fewer than the {n_windows} asked for"
         )
@@ -360,9 +359,9 @@ def measure_throughput(
     """
     for key, value in (("n_windows", n_windows), ("batch_size", batch_size), ("epochs", epochs)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{key} must be a positive integer, got {value!r}")
+            raise ConfigError(f"{key} must be a positive integer, got {value!r}")
     if preset not in PRESETS:
-        raise ValueError(f"preset {preset!r} is not one of {', '.join(PRESETS)}")
+        raise ConfigError(f"preset {preset!r} is not one of {', '.join(PRESETS)}")
     planned = _plan(models, preset, batch_size, epochs)
     ref_label = _reference_label(planned, reference)
     train = _slice_train(split, horizon, n_windows)

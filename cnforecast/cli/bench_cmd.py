@@ -19,49 +19,24 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import logging
-import sys
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from cnforecast.models.registry import MODELS
+from cnforecast.cli import args as types
+from cnforecast.datasets.paths import absolute
+from cnforecast.errors import ConfigError
 
-
-def _model_list(value: str) -> list[str]:
-    names = [v for v in value.replace(" ", "").split(",") if v]
-    unknown = [n for n in names if n not in MODELS]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(
-            f"unknown model(s) {', '.join(unknown) or '(none given)'}; "
-            f"known models: {', '.join(MODELS)}"
-        )
-    return names
-
-
-def _int_list(value: str) -> list[int]:
-    try:
-        items = [int(v) for v in value.replace(" ", "").split(",") if v]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated integers, got {value!r}"
-        ) from None
-    if not items:
-        raise argparse.ArgumentTypeError("expected at least one integer")
-    return items
-
-
-def _str_list(value: str) -> list[str]:
-    items = [v for v in value.replace(" ", "").split(",") if v]
-    if not items:
-        raise argparse.ArgumentTypeError("expected at least one name")
-    return items
+_MODELS_HELP = "comma-separated registry names (`cnforecast models` lists them)"
 
 
 def _data_args(parser: argparse.ArgumentParser) -> None:
     """``--data``, ``--no-download`` and ``--no-verify``: where the data files come from."""
-    parser.add_argument("--data", help="folder (or file) of the data; default: CNFORECAST_DATA")
+    parser.add_argument(
+        "--data",
+        type=absolute,
+        help="folder (or file) of the data; default: CNFORECAST_DATA",
+    )
     parser.add_argument(
         "--no-download", action="store_true", help="never download missing data files"
     )
@@ -99,16 +74,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--config", type=Path, help="YAML configuration (examples/configs/)")
     parser.add_argument(
         "--models",
-        type=_model_list,
+        type=types.model_names,
         help=(
-            f"comma-separated registry names ({', '.join(MODELS)}); with --config, keeps the "
-            "file's entries of these models (variants included) and adds the others"
+            f"{_MODELS_HELP}; with --config, keeps the file's entries of these models "
+            "(variants included) and adds the others"
         ),
     )
-    parser.add_argument("--datasets", type=_str_list, help="comma-separated data-set names")
-    parser.add_argument("--horizons", type=_int_list, help="comma-separated horizons, e.g. 96,336")
+    parser.add_argument("--datasets", type=types.names, help="comma-separated data-set names")
+    parser.add_argument(
+        "--horizons", type=types.integers, help="comma-separated horizons, e.g. 96,336"
+    )
     parser.add_argument("--lookback", type=int, help="input length L (default 96)")
-    parser.add_argument("--seeds", type=_int_list, help="comma-separated seeds, e.g. 0,1,2")
+    parser.add_argument("--seeds", type=types.integers, help="comma-separated seeds, e.g. 0,1,2")
     parser.add_argument(
         "--epochs",
         type=int,
@@ -124,7 +101,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", help="output folder (default: the config's, else results/bench)")
     _data_args(parser)
     parser.add_argument("--accelerator", choices=ACCELERATORS, help="Lightning accelerator")
-    parser.add_argument("--devices", help="Lightning devices (default 1)")
+    parser.add_argument(
+        "--devices", type=types.devices, help="Lightning devices: a count or indices (default 1)"
+    )
     parser.add_argument(
         "--threads", type=int, help="torch CPU threads (default: all cores; 1 on a busy CPU)"
     )
@@ -150,8 +129,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _register_throughput(sub: argparse._SubParsersAction) -> None:
-    from cnforecast.bench.config import ACCELERATORS, PRESETS
-    from cnforecast.bench.throughput import DEFAULT_REFERENCE
+    from cnforecast.bench.config import ACCELERATORS, DEFAULT_REFERENCE, PRESETS
 
     parser = sub.add_parser(
         "throughput",
@@ -167,9 +145,9 @@ def _register_throughput(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--models",
-        type=_model_list,
+        type=types.model_names,
         required=True,
-        help=f"comma-separated registry names ({', '.join(MODELS)})",
+        help=_MODELS_HELP,
     )
     parser.add_argument("--dataset", default="ETTh1", help="data-set name (default ETTh1)")
     parser.add_argument("--horizon", type=int, default=96, help="output length H (default 96)")
@@ -208,19 +186,9 @@ def _register_throughput(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run_throughput)
 
 
-def _devices(value: str | None) -> Any:
-    if value is None:
-        return None
-    if value.lstrip("-").isdigit():
-        return int(value)
-    if "," in value:
-        return [int(v) for v in value.split(",") if v]
-    return value
-
-
 def build_config(args: argparse.Namespace):
     """The :class:`~cnforecast.bench.config.BenchConfig` of the file and flags."""
-    from cnforecast.bench.config import BenchConfig, ConfigError, ModelConfig, load_config
+    from cnforecast.bench.config import BenchConfig, ModelConfig, load_config
 
     overrides: dict[str, Any] = {
         "datasets": args.datasets,
@@ -235,7 +203,7 @@ def build_config(args: argparse.Namespace):
         "download": False if args.no_download else None,
         "verify": False if args.no_verify else None,
         "accelerator": args.accelerator,
-        "devices": _devices(args.devices),
+        "devices": args.devices,
         "num_threads": args.threads,
         "plots": False if args.no_plots else None,
     }
@@ -292,31 +260,12 @@ def _finish(records: list, records_dir: Path, out: Path, plots: bool, title: str
         print(f"plots:  {out / PLOTS_DIR} ({len(drawn)} files)")
 
 
-def _quiet_lightning(verbose: int) -> None:
-    """Keep Lightning's per-run banners and known harmless warnings off the terminal."""
-    if verbose:
-        return
-    for name in ("pytorch_lightning", "lightning.pytorch", "lightning_fabric"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore", message=".*pin_memory.*")
-    warnings.filterwarnings("ignore", message=".*LeafSpec.*")
-    warnings.filterwarnings("ignore", message=".*does not have many workers.*")
-
-
 def run_bench(args: argparse.Namespace) -> int:
     """Run the grid, print progress and the table; exit code 1 if any run failed."""
-    _quiet_lightning(getattr(args, "verbose", 0))
-    from cnforecast.bench.config import ConfigError
     from cnforecast.bench.records import latest_records, read_records
     from cnforecast.bench.runner import RECORDS_FILE, run_benchmark
-    from cnforecast.datasets import UnknownDatasetError
-    from cnforecast.models.registry import UnknownModelError
 
-    try:
-        config = build_config(args)
-    except (ConfigError, OSError) as err:
-        print(f"cnforecast bench: error: {err}", file=sys.stderr)
-        return 2
+    config = build_config(args)
     total = config.n_runs()
     out = Path(config.out)
     print(
@@ -326,11 +275,7 @@ def run_bench(args: argparse.Namespace) -> int:
         f"output {out}",
         flush=True,
     )
-    try:
-        records = run_benchmark(config, resume=args.resume, on_record=_progress(total))
-    except (UnknownModelError, UnknownDatasetError) as err:
-        print(f"cnforecast bench: error: {err}", file=sys.stderr)
-        return 2
+    records = run_benchmark(config, resume=args.resume, on_record=_progress(total))
     if args.resume:  # report on everything recorded, not only this invocation
         records = latest_records(read_records(out / RECORDS_FILE))
     title = f"Benchmark: {args.config.stem}" if args.config else "Benchmark"
@@ -344,12 +289,10 @@ def run_report(args: argparse.Namespace) -> int:
     from cnforecast.bench.records import read_records
 
     if not args.records.is_file():
-        print(f"cnforecast bench report: error: no file {args.records}", file=sys.stderr)
-        return 2
+        raise ConfigError(f"no file {args.records}")
     records = read_records(args.records)
     if not records:
-        print(f"cnforecast bench report: error: {args.records} holds no record", file=sys.stderr)
-        return 2
+        raise ConfigError(f"{args.records} holds no record")
     out = args.out or args.records.parent
     _finish(records, args.records.parent, Path(out), not args.no_plots, args.title)
     return 0
@@ -357,60 +300,44 @@ def run_report(args: argparse.Namespace) -> int:
 
 def run_throughput(args: argparse.Namespace) -> int:
     """Measure, print the table, append the records; exit code 1 if a model failed."""
-    _quiet_lightning(getattr(args, "verbose", 0))
+    from cnforecast.bench.config import DEFAULT_REFERENCE
     from cnforecast.bench.records import write_record
     from cnforecast.bench.runner import load_standard_split
-    from cnforecast.bench.throughput import (
-        DEFAULT_REFERENCE,
-        measure_throughput,
-        throughput_table,
-    )
-    from cnforecast.datasets import DatasetError
+    from cnforecast.bench.throughput import measure_throughput, throughput_table
 
     reference = args.reference
     if reference is None:
         reference = DEFAULT_REFERENCE if DEFAULT_REFERENCE in args.models else args.models[0]
     elif reference not in args.models:
-        print(
-            f"cnforecast bench throughput: error: --reference {reference} is not among "
-            f"--models ({', '.join(args.models)})",
-            file=sys.stderr,
+        raise ConfigError(
+            f"--reference {reference} is not among --models ({', '.join(args.models)})"
         )
-        return 2
-    try:
-        split = load_standard_split(
-            args.dataset,
-            args.lookback,
-            data=args.data,
-            download=not args.no_download,
-            verify=not args.no_verify,
-        )
-    except DatasetError as err:
-        print(f"cnforecast bench throughput: error: {err}", file=sys.stderr)
-        return 2
+    split = load_standard_split(
+        args.dataset,
+        args.lookback,
+        data=args.data,
+        download=not args.no_download,
+        verify=not args.no_verify,
+    )
     print(
         f"cnforecast bench throughput: {', '.join(args.models)} on {args.dataset} "
         f"L={args.lookback} H={args.horizon}, {args.windows} windows x {args.epochs} epoch(s), "
         f"batch size {args.batch_size}",
         flush=True,
     )
-    try:
-        records = measure_throughput(
-            args.models,
-            split,
-            args.horizon,
-            n_windows=args.windows,
-            batch_size=args.batch_size,
-            epochs=args.epochs,
-            seed=args.seed,
-            threads=args.threads,
-            accelerator=args.accelerator,
-            reference=reference,
-            preset=args.preset,
-        )
-    except ValueError as err:
-        print(f"cnforecast bench throughput: error: {err}", file=sys.stderr)
-        return 2
+    records = measure_throughput(
+        args.models,
+        split,
+        args.horizon,
+        n_windows=args.windows,
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        seed=args.seed,
+        threads=args.threads,
+        accelerator=args.accelerator,
+        reference=reference,
+        preset=args.preset,
+    )
     for record in records:
         write_record(args.out, record)
         if record["status"] != "ok":

@@ -1,59 +1,33 @@
 """``cnforecast fit | predict | backtest | forecast-batch``: the forecasting jobs.
 
-Thin wrappers over :mod:`cnforecast.jobs`: they parse flags, call the library, print the
-result, and turn a :class:`~cnforecast.jobs.errors.JobError` into a one-line message on
-stderr and exit status 1 (argparse usage errors exit with 2).
+Thin wrappers over :mod:`cnforecast.jobs`: they parse flags, call the library and print the
+result. Errors are reported by :func:`cnforecast.cli.main.main`: a one-line message on
+stderr and exit status 1 for every error these commands report (argparse usage errors exit
+with 2, an interruption with 130).
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
-import warnings
-from collections.abc import Callable
 from typing import Any
 
-from cnforecast.jobs.errors import JobError
-from cnforecast.jobs.tabular import FILL_METHODS
+from cnforecast.cli import args as types
 
-_NOISY_LOGGERS = ("pytorch_lightning", "lightning.pytorch", "lightning_fabric", "lightning")
-#: Library warnings that say nothing actionable to a command-line user.
-_NOISE = (
-    r".*isinstance\(treespec, LeafSpec\)",
-    r".*'pin_memory' argument is set as true",
-    r".*Total length of .* across ranks is zero",
-    r".*does not have many workers",
-)
+#: The job commands exit with 1 on a configuration error too (their status since 0.1).
+JOB_USAGE_STATUS = 1
+#: ``--fill`` values; checked against :data:`cnforecast.jobs.tabular.FILL_METHODS` when used.
+_FILL_HELP = "an error (none), ffill, interpolate or zero"
 
 
-def _csv_list(text: str) -> list[str]:
-    items = [item.strip() for item in text.split(",") if item.strip()]
-    if not items:
-        raise argparse.ArgumentTypeError("expected a comma-separated list of names")
-    return items
+def _fill(text: str) -> str:
+    from cnforecast.jobs.tabular import FILL_METHODS
 
-
-def _float_list(text: str) -> list[float]:
-    try:
-        return [float(item) for item in _csv_list(text)]
-    except ValueError:
+    if text not in FILL_METHODS:
         raise argparse.ArgumentTypeError(
-            f"expected comma-separated numbers, got {text!r}"
-        ) from None
-
-
-def _bool(text: str) -> bool:
-    value = text.strip().lower()
-    if value in ("1", "true", "yes", "y", "on"):
-        return True
-    if value in ("0", "false", "no", "n", "off"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
-
-
-def _devices(text: str) -> int | str:
-    return int(text) if text.isdigit() else text
+            f"invalid choice: {text!r} (choose from {', '.join(FILL_METHODS)})"
+        )
+    return text
 
 
 def _start(text: str) -> float | int:
@@ -72,48 +46,8 @@ def _start(text: str) -> float | int:
     return value
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
-def _not_a_darts_error(record: logging.LogRecord) -> bool:
-    # darts logs every error it raises; the command reports the exception itself
-    return not (record.name.startswith("darts") and record.levelno >= logging.ERROR)
-
-
-def _quieten(quiet: bool, verbose: int) -> None:
-    """Lightning prints banners and tips at INFO level; keep them out unless asked for."""
-    level = logging.ERROR if quiet else logging.WARNING if not verbose else logging.INFO
-    for name in _NOISY_LOGGERS:
-        logging.getLogger(name).setLevel(level)
-    if not verbose:
-        for handler in logging.getLogger().handlers:
-            handler.addFilter(_not_a_darts_error)
-    for pattern in _NOISE:
-        warnings.filterwarnings("ignore", message=pattern)
-    if quiet:
-        warnings.simplefilter("ignore")
-
-
-def _run(job: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    def wrapper(args: argparse.Namespace) -> int:
-        _quieten(getattr(args, "quiet", False), getattr(args, "verbose", 0))
-        try:
-            return job(args)
-        except JobError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
-        except KeyboardInterrupt:
-            print("interrupted; no partial output was left behind", file=sys.stderr)
-            return 130
-
-    return wrapper
+def _job(parser: argparse.ArgumentParser, func: Any) -> None:
+    parser.set_defaults(func=func, usage_status=JOB_USAGE_STATUS)
 
 
 def _common(
@@ -130,9 +64,9 @@ def _common(
     default = "none" if training else "the setting the model was trained with"
     parser.add_argument(
         "--fill",
-        choices=FILL_METHODS,
+        type=_fill,
         default=None,
-        help=f"missing values: an error (none), ffill, interpolate or zero (default: {default})",
+        help=f"missing values: {_FILL_HELP} (default: {default})",
     )
 
 
@@ -151,16 +85,18 @@ def _model_dir_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def _horizon_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-n", type=_positive, required=True, help="forecast horizon in time steps")
+    parser.add_argument(
+        "-n", type=types.positive, required=True, help="forecast horizon in time steps"
+    )
 
 
 def _sampling_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--num-samples", type=_positive, help="samples of a probabilistic model (default 100)"
+        "--num-samples", type=types.positive, help="samples of a probabilistic model (default 100)"
     )
     parser.add_argument(
         "--quantiles",
-        type=_float_list,
+        type=types.numbers,
         default=None,
         help="quantile columns of a probabilistic model (default 0.1,0.5,0.9)",
     )
@@ -185,17 +121,17 @@ def _register_fit(subparsers: argparse._SubParsersAction) -> None:
     data = p.add_argument_group("data")
     data.add_argument("--data", required=True, help="training table (.csv or .parquet)")
     data.add_argument("--time-col", help="time column (dates/times or integers)")
-    data.add_argument("--target-cols", type=_csv_list, help="comma-separated target columns")
-    data.add_argument("--past-cov-cols", type=_csv_list, help="past covariate columns")
-    data.add_argument("--future-cov-cols", type=_csv_list, help="future covariate columns")
+    data.add_argument("--target-cols", type=types.names, help="comma-separated target columns")
+    data.add_argument("--past-cov-cols", type=types.names, help="past covariate columns")
+    data.add_argument("--future-cov-cols", type=types.names, help="future covariate columns")
     data.add_argument("--id-col", help="series id column of a long table with many series")
     model = p.add_argument_group("model and training")
     model.add_argument("--config", help="YAML file with FitConfig keys (see docs/cli.md)")
     model.add_argument("--model", help="registry model name (default circuitnet)")
-    model.add_argument("--input-chunk-length", type=_positive, help="look-back (default 96)")
-    model.add_argument("--output-chunk-length", type=_positive, help="horizon (default 24)")
-    model.add_argument("--epochs", type=_positive, help="training epochs")
-    model.add_argument("--batch-size", type=_positive, help="training batch size")
+    model.add_argument("--input-chunk-length", type=types.positive, help="look-back (default 96)")
+    model.add_argument("--output-chunk-length", type=types.positive, help="horizon (default 24)")
+    model.add_argument("--epochs", type=types.positive, help="training epochs")
+    model.add_argument("--batch-size", type=types.positive, help="training batch size")
     model.add_argument("--lr", type=float, help="learning rate")
     model.add_argument("--seed", type=int, help="random seed (default 42)")
     model.add_argument(
@@ -203,7 +139,7 @@ def _register_fit(subparsers: argparse._SubParsersAction) -> None:
     )
     model.add_argument(
         "--quantiles",
-        type=_float_list,
+        type=types.numbers,
         help="quantiles of --likelihood quantile (must include 0.5)",
     )
     model.add_argument(
@@ -213,7 +149,7 @@ def _register_fit(subparsers: argparse._SubParsersAction) -> None:
     )
     model.add_argument(
         "--early-stopping-patience",
-        type=_positive,
+        type=types.positive,
         help="epochs without validation improvement before stopping",
     )
     model.add_argument(
@@ -223,13 +159,13 @@ def _register_fit(subparsers: argparse._SubParsersAction) -> None:
         help="standard-scale targets and covariates (default: yes)",
     )
     hw = p.add_argument_group("hardware (Lightning Trainer)")
-    hw.add_argument("--devices", type=_devices, help="device count or 'auto'")
+    hw.add_argument("--devices", type=types.devices, help="device count or 'auto'")
     hw.add_argument("--strategy", help="e.g. ddp, ddp_spawn, auto (default)")
-    hw.add_argument("--num-nodes", type=_positive, help="machines in a multi-node run")
+    hw.add_argument("--num-nodes", type=types.positive, help="machines in a multi-node run")
     hw.add_argument("--precision", help="Lightning precision, e.g. 32-true")
     p.add_argument("--out", required=True, help="model directory to create")
     _common(p, training=True)
-    p.set_defaults(func=_run(_fit))
+    _job(p, _fit)
 
 
 def _fit(args: argparse.Namespace) -> int:
@@ -285,10 +221,10 @@ def _register_predict(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--data", required=True, help="history table (.csv or .parquet)")
     _horizon_arg(p)
     _sampling_args(p)
-    p.add_argument("--batch-size", type=_positive, help="series per forward pass")
+    p.add_argument("--batch-size", type=types.positive, help="series per forward pass")
     p.add_argument("--out", required=True, help="forecast table to write (.csv or .parquet)")
     _common(p)
-    p.set_defaults(func=_run(_predict))
+    _job(p, _predict)
 
 
 def _predict(args: argparse.Namespace) -> int:
@@ -328,13 +264,15 @@ def _register_backtest(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--horizon",
-        type=_positive,
+        type=types.positive,
         help="steps per forecast (default: the model's output_chunk_length)",
     )
-    p.add_argument("--stride", type=_positive, help="steps between forecasts (default: horizon)")
+    p.add_argument(
+        "--stride", type=types.positive, help="steps between forecasts (default: horizon)"
+    )
     p.add_argument(
         "--retrain",
-        type=_bool,
+        type=types.boolean,
         nargs="?",
         const=True,
         default=False,
@@ -342,12 +280,12 @@ def _register_backtest(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--num-samples",
-        type=_positive,
+        type=types.positive,
         help="samples per forecast of a probabilistic model; their mean is scored (default 100)",
     )
     p.add_argument("--out", required=True, help="report directory to create")
     _common(p)
-    p.set_defaults(func=_run(_backtest))
+    _job(p, _backtest)
 
 
 def _backtest(args: argparse.Namespace) -> int:
@@ -391,7 +329,10 @@ def _register_batch(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="output folder (created if needed)")
     _horizon_arg(p)
     p.add_argument(
-        "--batch-size", type=_positive, default=256, help="series per predict call (default 256)"
+        "--batch-size",
+        type=types.positive,
+        default=256,
+        help="series per predict call (default 256)",
     )
     _sampling_args(p)
     p.add_argument(
@@ -401,7 +342,7 @@ def _register_batch(subparsers: argparse._SubParsersAction) -> None:
         help="output file format (default csv)",
     )
     _common(p, overwrite_help="recompute outputs that exist instead of skipping them")
-    p.set_defaults(func=_run(_batch))
+    _job(p, _batch)
 
 
 def _batch(args: argparse.Namespace) -> int:

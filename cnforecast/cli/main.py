@@ -2,7 +2,23 @@
 
 Each sub-command lives in its own module of this package and exposes
 ``register(subparsers)``, which adds its parser and sets ``func`` to the callable that runs
-it (``func(args) -> int`` exit code). :data:`COMMAND_MODULES` lists them explicitly.
+it (``func(args) -> int`` exit code). :data:`COMMAND_MODULES` lists them explicitly. The
+command modules import torch and darts only inside the commands that need them, so
+``cnforecast --help`` and ``cnforecast datasets list`` start without them.
+
+Exit statuses, for every command (:func:`exit_status`):
+
+- 0: success;
+- 1: the command ran and failed: a bad data file, model directory or output path, a run
+  of the benchmark that failed, a data set that is missing;
+- 2: the invocation is wrong: a usage error (argparse), an invalid configuration
+  (:class:`~cnforecast.errors.ConfigError`), an unknown model or data-set name. The job
+  commands (``fit``, ``predict``, ``backtest``, ``forecast-batch``) report these with 1,
+  as they always have (their ``usage_status``);
+- 130: interrupted (Ctrl-C).
+
+Every error a user can cause is printed as one line, ``error: <message>``, without a
+traceback; anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -11,7 +27,10 @@ import argparse
 import importlib
 import logging
 import sys
+import warnings
 from collections.abc import Sequence
+
+from cnforecast.errors import CnforecastError, ConfigError
 
 # Explicit list of the sub-command modules (no discovery by listing the folder).
 COMMAND_MODULES: tuple[str, ...] = (
@@ -21,15 +40,32 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cnforecast.cli.models_cmd",
 )
 
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+_NOISY_LOGGERS = ("pytorch_lightning", "lightning.pytorch", "lightning_fabric", "lightning")
+#: Library warnings that say nothing actionable to a command-line user.
+_NOISE = (
+    r".*isinstance\(treespec, LeafSpec\)",
+    r".*'pin_memory' argument is set as true",
+    r".*Total length of .* across ranks is zero",
+    r".*does not have many workers",
+)
+
 
 def build_parser() -> argparse.ArgumentParser:
-    from cnforecast import __version__
+    from cnforecast.engine.provenance import UNKNOWN_VERSION, package_version
 
     parser = argparse.ArgumentParser(
         prog="cnforecast",
         description="CircuitNet forecasting: data sets, training jobs and benchmarks.",
     )
-    parser.add_argument("--version", action="version", version=f"cnforecast {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"cnforecast {package_version('cnforecast') or UNKNOWN_VERSION}",
+    )
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)"
     )
@@ -40,14 +76,71 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _usage_errors() -> tuple[type[BaseException], ...]:
+    """Errors that say the invocation is wrong (imported only once an error happened)."""
+    errors: list[type[BaseException]] = [ConfigError]
+    if "cnforecast.models.registry" in sys.modules:
+        errors.append(sys.modules["cnforecast.models.registry"].UnknownModelError)
+    if "cnforecast.datasets.errors" in sys.modules:
+        errors.append(sys.modules["cnforecast.datasets.errors"].UnknownDatasetError)
+    return tuple(errors)
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [CnforecastError]
+    if "cnforecast.datasets.errors" in sys.modules:
+        errors.append(sys.modules["cnforecast.datasets.errors"].DatasetError)
+    return (*errors, *_usage_errors())
+
+
+def exit_status(err: BaseException, usage_status: int = EXIT_USAGE) -> int | None:
+    """The exit status of an error a user caused, or ``None`` for a bug (re-raised)."""
+    if isinstance(err, _usage_errors()):
+        return usage_status
+    if isinstance(err, _user_errors()):
+        return EXIT_FAILED
+    return None
+
+
+def _not_a_darts_error(record: logging.LogRecord) -> bool:
+    # darts logs every error it raises; the command reports the exception itself
+    return not (record.name.startswith("darts") and record.levelno >= logging.ERROR)
+
+
+def quiet_libraries(quiet: bool, verbose: int) -> None:
+    """Lightning prints banners and tips at INFO level; keep them out unless asked for."""
+    level = logging.ERROR if quiet else logging.WARNING if not verbose else logging.INFO
+    for name in _NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(level)
+    if not verbose:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_not_a_darts_error)
+    for pattern in _NOISE:
+        warnings.filterwarnings("ignore", message=pattern)
+    if quiet:
+        warnings.simplefilter("ignore")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    quiet = getattr(args, "quiet", False)
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
-    if getattr(args, "quiet", False):
-        level = logging.ERROR
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    return int(args.func(args) or 0)
+    logging.basicConfig(
+        level=logging.ERROR if quiet else level, format="%(levelname)s %(name)s: %(message)s"
+    )
+    quiet_libraries(quiet, args.verbose)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted; no partial output was left behind", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as err:
+        status = exit_status(err, getattr(args, "usage_status", EXIT_USAGE))
+        if status is None:
+            raise
+        print(f"error: {err}", file=sys.stderr)
+        return status
 
 
 if __name__ == "__main__":  # pragma: no cover

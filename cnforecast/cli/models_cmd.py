@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 
-from cnforecast.models.registry import MODELS, get_model_spec
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``models`` command."""
@@ -20,6 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from cnforecast.models.registry import MODELS, get_model_spec
+
     if args.name:
         try:
             spec = get_model_spec(args.name)

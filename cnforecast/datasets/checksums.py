@@ -1,20 +1,21 @@
 """sha256 checksums of data-set files, computed once per file version.
 
+The hashing is :func:`cnforecast.engine.provenance.sha256_file`; this module remembers digests.
+
 A file's digest is remembered for its resolved path, size and modification time, so loading
 the same large file again does not hash it again; any change to the file hashes it anew.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 
 from cnforecast.datasets.errors import ChecksumMismatchError
+from cnforecast.engine.provenance import sha256_file
 
 logger = logging.getLogger(__name__)
 
-_CHUNK = 1 << 20
 _FileKey = tuple[str, int, int]
 _DIGESTS: dict[_FileKey, str] = {}
 _WARNED_UNKNOWN: set[_FileKey] = set()
@@ -31,12 +32,7 @@ def file_sha256(path: Path | str) -> str:
     key = _key(path)
     digest = _DIGESTS.get(key)
     if digest is None:
-        hasher = hashlib.sha256()
-        with path.open("rb") as handle:
-            while chunk := handle.read(_CHUNK):
-                hasher.update(chunk)
-        digest = hasher.hexdigest()
-        _DIGESTS[key] = digest
+        digest = _DIGESTS[key] = sha256_file(path)
     return digest
 
 

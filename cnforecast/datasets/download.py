@@ -1,8 +1,9 @@
 """Atomic downloads: a file appears at its destination whole and verified, or not at all.
 
-The bytes go to a temporary file in the destination folder; once every byte announced by
-``Content-Length`` has arrived and the sha256 matches, :func:`os.replace` moves it into
-place in one step. On any failure, interruption included, the temporary file is removed.
+The bytes go to a temporary file in the destination folder
+(:func:`cnforecast.engine.provenance.atomic_file`); once every byte announced by
+``Content-Length`` has arrived and the sha256 matches, it is moved into place in one step.
+On any failure, interruption included, the temporary file is removed.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
 import urllib.request
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 
 from cnforecast.datasets.checksums import remember_sha256
 from cnforecast.datasets.errors import ChecksumMismatchError, DatasetError, DownloadError
+from cnforecast.engine.provenance import atomic_file
 
 logger = logging.getLogger(__name__)
 
@@ -62,57 +63,63 @@ def download_file(
         When the received bytes do not have the expected sha256.
     """
     destination = Path(destination)
-    destination.parent.mkdir(parents=True, exist_ok=True)
     logger.info("downloading %s to %s", url, destination)
-    handle, temp_name = tempfile.mkstemp(
-        prefix=f".{destination.name}.", suffix=TEMP_SUFFIX, dir=destination.parent
-    )
-    temp = Path(temp_name)
     try:
-        hasher = hashlib.sha256()
-        received = 0
-        with (
-            os.fdopen(handle, "wb") as out,
-            urllib.request.urlopen(url, timeout=timeout) as response,
-        ):
-            length = response.headers.get("Content-Length")
-            expected_size = int(length) if length and length.isdigit() else None
-            with tqdm(
-                total=expected_size,
-                unit="B",
-                unit_scale=True,
-                unit_divisor=1024,
-                desc=destination.name,
-                disable=None if progress is None else not progress,
-                leave=False,
-            ) as bar:
-                while chunk := response.read(_CHUNK):
-                    out.write(chunk)
-                    hasher.update(chunk)
-                    received += len(chunk)
-                    bar.update(len(chunk))
-            out.flush()
-            os.fsync(out.fileno())
-        if expected_size is not None and received != expected_size:
-            raise DownloadError(
-                url,
-                destination,
-                f"the connection closed after {received} of {expected_size} bytes",
-            )
-        digest = hasher.hexdigest()
-        if sha256 is not None and digest != sha256.lower():
-            raise ChecksumMismatchError(
-                url, sha256.lower(), digest, hint=f"the download was discarded ({destination})"
-            )
-        if sha256 is None:
-            logger.warning("the checksum of %s could not be verified: none is known", url)
-        os.chmod(temp, 0o644)
-        os.replace(temp, destination)
+        with atomic_file(destination, overwrite=True, suffix=TEMP_SUFFIX, mode=0o644) as temp:
+            digest, received = _fetch(url, destination, temp, sha256, timeout, progress)
     except BaseException as exc:
-        temp.unlink(missing_ok=True)
         if isinstance(exc, DatasetError) or not isinstance(exc, Exception):
             raise
         raise DownloadError(url, destination, f"{type(exc).__name__}: {exc}") from exc
     remember_sha256(destination, digest)
     logger.info("downloaded %s (%d bytes, sha256 %s)", destination, received, digest)
     return destination
+
+
+def _fetch(
+    url: str,
+    destination: Path,
+    temp: Path,
+    sha256: str | None,
+    timeout: float,
+    progress: bool | None,
+) -> tuple[str, int]:
+    """Stream ``url`` into ``temp``, hashing as it goes; check size and sha256."""
+    hasher = hashlib.sha256()
+    received = 0
+    with (
+        open(temp, "wb") as out,
+        urllib.request.urlopen(url, timeout=timeout) as response,
+    ):
+        length = response.headers.get("Content-Length")
+        expected_size = int(length) if length and length.isdigit() else None
+        with tqdm(
+            total=expected_size,
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            desc=destination.name,
+            disable=None if progress is None else not progress,
+            leave=False,
+        ) as bar:
+            while chunk := response.read(_CHUNK):
+                out.write(chunk)
+                hasher.update(chunk)
+                received += len(chunk)
+                bar.update(len(chunk))
+        out.flush()
+        os.fsync(out.fileno())
+    if expected_size is not None and received != expected_size:
+        raise DownloadError(
+            url,
+            destination,
+            f"the connection closed after {received} of {expected_size} bytes",
+        )
+    digest = hasher.hexdigest()
+    if sha256 is not None and digest != sha256.lower():
+        raise ChecksumMismatchError(
+            url, sha256.lower(), digest, hint=f"the download was discarded ({destination})"
+        )
+    if sha256 is None:
+        logger.warning("the checksum of %s could not be verified: none is known", url)
+    return digest, received

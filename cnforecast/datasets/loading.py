@@ -8,10 +8,10 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from darts import TimeSeries
 
 from cnforecast.datasets.checksums import verify_sha256
 from cnforecast.datasets.download import download_file
@@ -23,8 +23,10 @@ from cnforecast.datasets.paths import (
     is_offline,
     search_locations,
 )
-from cnforecast.datasets.reading import frame_to_series, read_frame
 from cnforecast.datasets.registry import DatasetInfo, get_dataset_info
+
+if TYPE_CHECKING:  # darts is imported by the functions that build series, not to find files
+    from darts import TimeSeries
 
 logger = logging.getLogger(__name__)
 
@@ -150,6 +152,8 @@ def _read(
     info: DatasetInfo, path: PathLike | None, *, download: bool, verify: bool
 ) -> tuple[Path, pd.DataFrame]:
     file = dataset_path(info.name, path, download=download, verify=verify)
+    from cnforecast.datasets.reading import read_frame
+
     frame = read_frame(file, info)
     if verify and info.n_rows is not None and len(frame) != info.n_rows:
         raise MalformedDatasetError(
@@ -205,6 +209,8 @@ def load_dataset(
     """
     info = get_dataset_info(name)
     file, frame = _read(info, path, download=download, verify=verify)
+    from cnforecast.datasets.reading import frame_to_series
+
     return frame_to_series(file, frame, info, dtype=dtype)
 
 

@@ -3,7 +3,10 @@
 Lookup order for a file (the first that exists wins):
 
 1. an explicit ``path`` argument: the file itself, or a folder holding the file;
-2. the folder named by the ``CNFORECAST_DATA`` environment variable;
+2. the folder named by the ``CNFORECAST_DATA`` environment variable (a relative value is
+   resolved against the current directory when first read, and the variable is set to
+   the absolute path, so that every later read, subprocesses and notebook kernels
+   included, means the same folder: :func:`data_dir`);
 3. the repository's top-level ``datasets/`` folder, when cnforecast runs from a source
    checkout (the folder next to the ``cnforecast`` package, beside ``pyproject.toml``);
 4. the user cache: ``CNFORECAST_CACHE``, else ``$XDG_CACHE_HOME/cnforecast``, else
@@ -16,11 +19,12 @@ folder when there is one, else to the user cache. Setting ``CNFORECAST_OFFLINE``
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import cnforecast
+logger = logging.getLogger(__name__)
 
 ENV_DATA = "CNFORECAST_DATA"
 """Environment variable naming a folder that holds benchmark files."""
@@ -31,7 +35,7 @@ ENV_CACHE = "CNFORECAST_CACHE"
 ENV_OFFLINE = "CNFORECAST_OFFLINE"
 """Environment variable that forbids downloads when set to 1 / true / yes / on."""
 
-REPO_ROOT = Path(cnforecast.__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 """The folder above the ``cnforecast`` package: the repository root in a source checkout."""
 
 
@@ -44,6 +48,29 @@ class Location:
 
     def __str__(self) -> str:
         return f"{self.path} ({self.origin})"
+
+
+def data_dir() -> Path | None:
+    """The folder named by ``CNFORECAST_DATA``, as an absolute path (``None``: not set).
+
+    A relative value is resolved against the current directory the first time it is read,
+    and ``CNFORECAST_DATA`` is set to the result: the folder stays the same when the
+    process, or a process it starts (a notebook kernel, a worker), changes directory.
+    """
+    value = os.environ.get(ENV_DATA)
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        path = absolute(path)
+        os.environ[ENV_DATA] = str(path)
+        logger.debug("%s=%s resolved to %s", ENV_DATA, value, path)
+    return path
+
+
+def absolute(path: str | os.PathLike[str]) -> Path:
+    """``path`` (a ``--data`` or ``path`` argument) against the current directory, once."""
+    return Path(os.path.abspath(Path(path).expanduser()))
 
 
 def repo_data_dir() -> Path | None:
@@ -92,9 +119,9 @@ def search_locations(file_name: str, path: str | os.PathLike[str] | None = None)
         target = explicit / file_name if folder else explicit
         return [Location(target, "path argument")]
     candidates: list[Location] = []
-    data = os.environ.get(ENV_DATA)
-    if data:
-        candidates.append(Location(Path(data).expanduser() / file_name, ENV_DATA))
+    data = data_dir()
+    if data is not None:
+        candidates.append(Location(data / file_name, ENV_DATA))
     repo = repo_data_dir()
     if repo is not None:
         candidates.append(Location(repo / file_name, "repository datasets/ folder"))
