@@ -311,12 +311,20 @@ def frame_to_series(
     out_ids: list[Hashable | None] = []
     common_freq: str | int | None = None
     first_series_with_freq: Hashable | None = None
+    clock = _sortable(times)
+    uniform = _uniform_freq(groups, clock, times, tz, source, columns)
+    index_cache: dict[tuple[Any, int], pd.Index] = {}
     for key, rows in groups:
         rows = np.asarray(rows)
         label = f"{source}" + (f", series {key!r}" if columns.id else "")
-        t = times.iloc[rows]
-        _check_order(t, rows, label)
-        freq = _infer_freq(t, rows, label, converted=tz == _CONVERTED_UTC)
+        if uniform is not None:  # checked for the whole table at once
+            freq = uniform
+            index = _regular_index(clock[rows], freq, index_cache)
+        else:
+            t = times.iloc[rows]
+            _check_order(t, rows, label)
+            freq = _infer_freq(t, rows, label, converted=tz == _CONVERTED_UTC)
+            index = _make_index(_series_clock(t, freq), freq)
         if common_freq is None:
             common_freq, first_series_with_freq = freq, key
         elif freq is not None and freq != common_freq:
@@ -331,15 +339,14 @@ def frame_to_series(
                 f"{label}: the series has {n_target} time steps with target values, but at "
                 f"least {min_length} are needed{why}"
             )
-        t = _series_clock(t, freq)
         target_block = _block(values, columns.targets, rows[:n_target], fill, label)
-        out_targets.append(_make_series(t.iloc[:n_target], target_block, columns.targets, freq))
+        out_targets.append(_make_series(index[:n_target], target_block, columns.targets))
         if columns.past_covariates:
             block = _block(values, columns.past_covariates, rows[:n_target], fill, label)
-            out_past.append(_make_series(t.iloc[:n_target], block, columns.past_covariates, freq))
+            out_past.append(_make_series(index[:n_target], block, columns.past_covariates))
         if columns.future_covariates:
             block = _block(values, columns.future_covariates, rows, fill, label)
-            out_future.append(_make_series(t, block, columns.future_covariates, freq))
+            out_future.append(_make_series(index, block, columns.future_covariates))
         out_ids.append(key)
 
     if common_freq is None:  # every series has a single row: min_length < 2
@@ -408,26 +415,20 @@ def _parse_times(raw: pd.Series, name: str, source: str) -> tuple[pd.Series, str
         raise DataValidationError(
             f"{source}: time column {name!r} holds decimal numbers; use dates/times or integers"
         )
-    text = raw.astype(str).str.strip()
-    aware = text.str.contains(_OFFSET, regex=True).to_numpy()
-    if aware.any() and not aware.all():
-        with_row, without_row = _first_row(aware), _first_row(~aware)
-        raise DataValidationError(
-            f"{source}: time column {name!r} mixes times with a UTC offset (row {with_row}: "
-            f"{text.iloc[with_row - 1]!r}) and without one (row {without_row}: "
-            f"{text.iloc[without_row - 1]!r}); give every time an offset, or none"
-        )
     converted = False
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "could not infer format" for mixed formats
         try:
             parsed = pd.to_datetime(raw, errors="coerce")
         except ValueError:  # pandas refuses different UTC offsets in one column
-            parsed = pd.to_datetime(raw, errors="coerce", utc=True)
-            converted = True
-    if not pd.api.types.is_datetime64_any_dtype(parsed):  # pandas 2 gives objects for mixed
-        parsed = pd.to_datetime(raw, errors="coerce", utc=True)
-        converted = True
+            parsed, converted = None, True
+    if converted or not pd.api.types.is_datetime64_any_dtype(parsed) or parsed.isna().any():
+        _check_offsets(raw, name, source)  # times with and without offset: say so
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if converted or not pd.api.types.is_datetime64_any_dtype(parsed):
+                parsed = pd.to_datetime(raw, errors="coerce", utc=True)
+                converted = True
     bad = parsed.isna()
     if bad.any():
         row = _first_row(bad)
@@ -440,6 +441,19 @@ def _parse_times(raw: pd.Series, name: str, source: str) -> tuple[pd.Series, str
         logger.info("%s: the times have different UTC offsets; converted them to UTC", source)
         return parsed, _CONVERTED_UTC
     return parsed, None if tz is None else str(tz)
+
+
+def _check_offsets(raw: pd.Series, name: str, source: str) -> None:
+    """Refuse a time column that mixes times with and without a UTC offset."""
+    text = raw.astype(str).str.strip()
+    aware = text.str.contains(_OFFSET, regex=True).to_numpy()
+    if aware.any() and not aware.all():
+        with_row, without_row = _first_row(aware), _first_row(~aware)
+        raise DataValidationError(
+            f"{source}: time column {name!r} mixes times with a UTC offset (row {with_row}: "
+            f"{text.iloc[with_row - 1]!r}) and without one (row {without_row}: "
+            f"{text.iloc[without_row - 1]!r}); give every time an offset, or none"
+        )
 
 
 def _is_fixed_step(freq: str | int | None) -> bool:
@@ -675,12 +689,155 @@ def _block(
     return frame.to_numpy()
 
 
-def _make_series(
-    t: pd.Series, block: np.ndarray, names: Sequence[str], freq: str | int | None
-) -> TimeSeries:
+def _make_index(t: pd.Series, freq: str | int | None) -> pd.Index:
+    """The darts time index of one series' (naive) times."""
     if pd.api.types.is_integer_dtype(t):
         start, step = int(t.iloc[0]), int(freq or 1)
-        index: pd.Index = pd.RangeIndex(start, start + step * len(t), step)
+        return pd.RangeIndex(start, start + step * len(t), step)
+    return pd.DatetimeIndex(t.to_numpy(), freq=freq)
+
+
+def _regular_index(
+    clock: np.ndarray, freq: str | int, cache: dict[tuple[Any, int], pd.Index]
+) -> pd.Index:
+    """The index of a series known to be regular; series with the same span share one."""
+    key = (clock[0], len(clock))
+    index = cache.get(key)
+    if index is None:
+        if isinstance(freq, int):
+            start = int(clock[0])
+            index = pd.RangeIndex(start, start + freq * len(clock), freq)
+        else:
+            index = pd.date_range(start=clock[0], periods=len(clock), freq=freq)
+        cache[key] = index
+    return index
+
+
+def _uniform_freq(
+    groups: Sequence[tuple[Hashable, np.ndarray]],
+    clock: np.ndarray,
+    times: pd.Series,
+    tz: str | None,
+    source: str,
+    columns: ColumnSpec,
+) -> str | int | None:
+    """The frequency of a table whose series all step by one fixed amount, else ``None``.
+
+    Checks order, duplicates and regularity of every series at once (a few array
+    operations instead of a few per series). ``None`` sends the table through the checks
+    series by series, which also word the errors; so does any calendar frequency whose
+    steps vary in length (months) or depend on the time zone (days in a zone).
+    """
+    if not groups or any(len(rows) < 2 for _, rows in groups):
+        return None
+    order = np.concatenate([np.asarray(rows) for _, rows in groups])
+    starts = np.cumsum([0] + [len(rows) for _, rows in groups])[:-1]
+    values = clock[order]
+    steps = values[1:] - values[:-1]
+    inside = np.ones(len(order) - 1, dtype=bool)
+    inside[starts[1:] - 1] = False  # a step from one series to the next is not a step
+    steps = steps[inside]
+    step = steps[0]
+    if not (steps == step).all() or not step > step * 0:
+        return None
+    key, rows = groups[0]
+    label = f"{source}" + (f", series {key!r}" if columns.id else "")
+    first = times.iloc[np.asarray(rows)]
+    freq = _infer_freq(first, np.asarray(rows), label, converted=tz == _CONVERTED_UTC)
+    if isinstance(freq, int):
+        return freq
+    offset = pd.tseries.frequencies.to_offset(freq)
+    if isinstance(offset, pd.offsets.Day):
+        fixed = tz is None  # a day in a time zone can have 23 or 25 hours
+        length = pd.Timedelta(days=offset.n)
     else:
-        index = pd.DatetimeIndex(t.to_numpy(), freq=freq)
-    return TimeSeries.from_times_and_values(index, block.astype(np.float32), columns=list(names))
+        fixed = _is_fixed_step(freq)
+        length = pd.Timedelta(offset) if fixed else None
+    if not fixed or length != pd.Timedelta(step):
+        return None
+    return freq
+
+
+def _make_series(index: pd.Index, block: np.ndarray, names: Sequence[str]) -> TimeSeries:
+    return TimeSeries(index, block.astype(np.float32), components=list(names), copy=False)
+
+
+def forecasts_to_table(
+    forecasts: Sequence[TimeSeries],
+    ids: Sequence[Hashable | None],
+    columns: ColumnSpec,
+    quantiles: Sequence[float] = (),
+    tz: str | None = None,
+    scale: tuple[np.ndarray, np.ndarray] | None = None,
+) -> pd.DataFrame:
+    """The forecast table of many series, built with a few array operations.
+
+    One row per series and time step: the id column (if any), the time column (in the time
+    zone ``tz`` of the data, see :func:`restore_time_zone`), and per target the mean of the
+    samples plus, for more than one sample, a ``{target}_q{q}`` column per quantile.
+
+    Parameters
+    ----------
+    forecasts
+        One forecast per series, targets first among the components.
+    ids
+        The id of each series (ignored without an id column).
+    columns
+        The model's columns.
+    quantiles
+        Quantile columns written when the forecasts have several samples.
+    tz
+        The time zone of the input times, put back on the forecast times.
+    scale
+        ``(mean, std)`` per target: values are turned back into the original units with
+        ``value * std + mean`` (the inverse of standard scaling), all series at once.
+
+    Examples
+    --------
+    >>> from darts import TimeSeries
+    >>> fc = TimeSeries.from_times_and_values(
+    ...     pd.date_range("2024-01-01", periods=2, freq="h"), np.array([[1.0], [2.0]]),
+    ...     columns=["y"])
+    >>> spec = ColumnSpec(time="time", targets=("y",), id="id")
+    >>> table = forecasts_to_table([fc, fc], ["a", "b"], spec, tz="UTC")
+    >>> table["id"].tolist(), str(table["time"].iloc[2]), table["y"].tolist()
+    (['a', 'a', 'b', 'b'], '2024-01-01 00:00:00+00:00', [1.0, 2.0, 1.0, 2.0])
+    """
+    targets = list(columns.targets)
+    if not forecasts:
+        names = ([columns.id] if columns.id else []) + [columns.time, *targets]
+        return pd.DataFrame(columns=names)
+    lengths = {len(fc) for fc in forecasts}
+    samples = {fc.n_samples for fc in forecasts}
+    if len(lengths) > 1 or len(samples) > 1:  # not from one predict call: one at a time
+        return pd.concat(
+            [
+                forecasts_to_table([fc], [key], columns, quantiles, tz, scale)
+                for fc, key in zip(forecasts, ids)
+            ],
+            ignore_index=True,
+        )
+    length = lengths.pop()
+    # (S, T, C, N): series, time, component, sample; keep the target components
+    values = np.stack([fc.all_values(copy=False)[:, : len(targets), :] for fc in forecasts])
+    values = values.astype(np.float64)
+    if scale is not None:
+        mean, std = (np.asarray(a, dtype=np.float64)[None, None, :, None] for a in scale)
+        values = values * std + mean
+    first = forecasts[0].time_index
+    if isinstance(first, pd.DatetimeIndex):
+        stamps = np.concatenate([fc.time_index.to_numpy() for fc in forecasts])
+        times: pd.Index = restore_time_zone(pd.DatetimeIndex(stamps), tz, first.freqstr)
+    else:
+        times = pd.Index(np.concatenate([fc.time_index.to_numpy() for fc in forecasts]))
+    data: dict[str, Any] = {}
+    if columns.id:
+        data[columns.id] = np.repeat(np.asarray(list(ids), dtype=object), length)
+    data[columns.time] = times
+    flat = values.reshape(len(forecasts) * length, len(targets), -1)
+    for i, target in enumerate(targets):
+        data[target] = flat[:, i, :].mean(axis=1)
+        if flat.shape[2] > 1:
+            for q in quantiles:
+                data[f"{target}_q{q:g}"] = np.quantile(flat[:, i, :], q, axis=1)
+    return pd.DataFrame(data)
