@@ -25,9 +25,8 @@ This module imports neither torch nor darts.
 from __future__ import annotations
 
 import copy
-import difflib
 import importlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from cnforecast.errors import ConfigError
@@ -41,7 +40,6 @@ __all__ = [
     "overrides",
     "parse_devices",
     "split_list",
-    "suggest",
 ]
 
 #: Settings whose darts name differs from the configuration's, and where they are translated:
@@ -125,41 +123,32 @@ def _resolve_class(key: str, value: str, default_module: str) -> Any:
         raise ConfigError(f"{key}={value!r}: no class {attr!r} in module {module_name!r}") from None
 
 
-def suggest(name: str, candidates: Iterable[str]) -> str:
-    """A ``"; did you mean ...?"`` hint with the close matches of ``name``, or ``""``.
-
-    Examples
-    --------
-    >>> suggest("epoch", ["epochs", "lr"])
-    "; did you mean 'epochs'?"
-    """
-    matches = difflib.get_close_matches(name, [str(c) for c in candidates], n=3, cutoff=0.6)
-    if not matches:
-        return ""
-    return "; did you mean " + " or ".join(repr(m) for m in matches) + "?"
-
-
 def check_keys(
-    data: Mapping[str, Any], allowed: Sequence[str], where: str, *, hints: bool = False
+    data: Mapping[str, Any],
+    allowed: Sequence[str],
+    where: str,
+    *,
+    hints: Callable[[str, Sequence[str]], str] | None = None,
 ) -> None:
     """Raise :class:`ConfigError` for keys of ``data`` that are not in ``allowed``.
 
-    The message lists the allowed keys; with ``hints``, each unknown key gets its close
-    matches (``did you mean``), one sentence per key.
+    The message lists the allowed keys; with ``hints`` (e.g.
+    :func:`cnforecast.jobs.tabular.suggest`, which proposes close matches), one sentence
+    per unknown key with its hint.
 
     Examples
     --------
-    >>> check_keys({"epoch": 3}, ["epochs", "lr"], "config", hints=True)
+    >>> check_keys({"epoch": 3}, ["epochs", "lr"], "config")
     Traceback (most recent call last):
     ...
-    cnforecast.errors.ConfigError: config: unknown key 'epoch'; did you mean 'epochs'? Allowed keys: epochs, lr
-    """  # noqa: E501
+    cnforecast.errors.ConfigError: unknown key(s) 'epoch' in config; allowed keys: epochs, lr
+    """
     allowed = tuple(allowed)
     unknown = [k for k in data if k not in allowed]
     if not unknown:
         return
-    if hints:
-        text = "; ".join(f"unknown key {k!r}{suggest(str(k), allowed)}" for k in unknown)
+    if hints is not None:
+        text = "; ".join(f"unknown key {k!r}{hints(str(k), allowed)}" for k in unknown)
         raise ConfigError(f"{where}: {text} Allowed keys: {', '.join(allowed)}")
     raise ConfigError(
         f"unknown key(s) {', '.join(map(repr, sorted(unknown)))} in {where}; "

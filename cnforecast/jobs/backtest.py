@@ -52,18 +52,11 @@ logger = logging.getLogger(__name__)
 METRICS_FILE = "metrics.json"
 
 
-def backtest(
-    loaded: Forecaster,
-    bundle: SeriesBundle,
-    start: float | int = 0.8,
-    horizon: int | None = None,
-    stride: int | None = None,
-    retrain: bool = False,
-    num_samples: int | None = None,
-) -> BacktestResult:
-    """Historical forecasts of ``loaded`` on ``bundle`` and their errors
-    (:meth:`Forecaster.backtest`)."""
-    return loaded.backtest(bundle, start, horizon, stride, retrain, num_samples)
+def backtest(loaded: Forecaster, bundle: SeriesBundle, *args: Any, **kwargs: Any) -> BacktestResult:
+    """Historical forecasts of ``loaded`` on ``bundle`` and their errors: the arguments and
+    the result of :meth:`Forecaster.backtest <cnforecast.jobs.forecaster.Forecaster.backtest>`.
+    """
+    return loaded.backtest(bundle, *args, **kwargs)
 
 
 def plot_backtest(result: BacktestResult, max_panels: int = 6, context: int = 3) -> Any:

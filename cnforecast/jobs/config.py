@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 
 from cnforecast.jobs.errors import ConfigError
-from cnforecast.jobs.tabular import FILL_METHODS, ColumnSpec
+from cnforecast.jobs.tabular import FILL_METHODS, ColumnSpec, suggest
 from cnforecast.settings import check_keys, overrides
 
 #: Likelihoods a probabilistic model can be trained with (``likelihood``).
@@ -175,7 +175,7 @@ class FitConfig:
         """
         if not isinstance(data, dict):
             raise ConfigError(f"{source}: expected a mapping of keys to values")
-        check_keys(data, cls.allowed_keys(), source, hints=True)
+        check_keys(data, cls.allowed_keys(), source, hints=suggest)
         try:
             return cls(**data)
         except ConfigError as exc:

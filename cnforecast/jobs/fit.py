@@ -20,7 +20,7 @@ from cnforecast.jobs.errors import ConfigError, ForecastError
 from cnforecast.jobs.forecaster import Forecaster
 from cnforecast.jobs.manifest import build_manifest, save_model_dir, save_on_other_rank
 from cnforecast.jobs.scaling import BundleScaler
-from cnforecast.jobs.tabular import ColumnSpec, SeriesBundle, frame_to_series, read_table
+from cnforecast.jobs.tabular import ColumnSpec, SeriesBundle, frame_to_series, read_table, suggest
 from cnforecast.models.registry import (
     MissingDependencyError,
     ModelSpec,
@@ -28,7 +28,7 @@ from cnforecast.models.registry import (
     available_models,
     get_model_spec,
 )
-from cnforecast.settings import model_kwargs, suggest
+from cnforecast.settings import model_kwargs
 
 logger = logging.getLogger(__name__)
 
