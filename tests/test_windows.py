@@ -124,6 +124,8 @@ def test_batches_equal_darts_collation(case):
         expected = _batch_collate_fn_train([darts_ds[i] for i in indices])
         _assert_same(batch, expected, f"batch at {start}")
         assert collate_windows(batch) is batch
+        # the torch path that cuts windows where the tensors live (a GPU), here on the CPU
+        _assert_same(ours._getitems_on_device(indices), expected, f"torch batch at {start}")
 
 
 def test_dataloader_gives_darts_batches_in_darts_order():
