@@ -113,7 +113,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-plots", action="store_true", help="do not draw plots")
     parser.set_defaults(func=run_bench, bench_command=None)
 
-    sub = parser.add_subparsers(dest="bench_command", metavar="{report,throughput}")
+    sub = parser.add_subparsers(dest="bench_command", metavar="{report,throughput,speed}")
     report = sub.add_parser(
         "report",
         help="rebuild the Markdown report and plots from a records file",
@@ -126,6 +126,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     report.set_defaults(func=run_report)
 
     _register_throughput(sub)
+
+    from cnforecast.cli.speed_cmd import register_speed
+
+    register_speed(sub)
 
 
 def _register_throughput(sub: argparse._SubParsersAction) -> None:
