@@ -160,3 +160,21 @@ def test_learns_a_noisy_multi_seasonal_series_better_than_seasonal_naive(quiet_t
     naive_error = np.mean(mse([test] * len(naive_forecasts), naive_forecasts))
     # noise variance is 0.04; seasonal naive also carries the 7.5-step season's error
     assert model_error < 0.6 * naive_error, (model_error, naive_error)
+
+
+def test_a_small_default_model_learns_a_seasonal_series_to_a_low_error(quiet_trainer):
+    """The default architecture and training recipe, only a short lookback and 3 epochs."""
+    rng = np.random.default_rng(1)
+    t = np.arange(900)
+    noise = 0.1
+    values = np.sin(2 * np.pi * t / 24) + 0.5 * np.cos(2 * np.pi * t / 12)
+    series = _hourly(values + noise * rng.standard_normal(len(t)))
+    train, test = series[:700], series[700 - 48 :]
+    model = CircuitNetModel(48, 12, n_epochs=3, random_state=0, pl_trainer_kwargs=quiet_trainer)
+    model.fit(train)
+    forecasts = model.historical_forecasts(
+        test, forecast_horizon=12, stride=12, retrain=False, last_points_only=False, verbose=False
+    )
+    error = np.mean(mse([test] * len(forecasts), forecasts))
+    # the noise alone gives 0.01; the signal's variance is 0.625
+    assert error < 0.03, error
