@@ -24,14 +24,13 @@ from cnforecast.models.registry import MODELS
 L, H = 12, 4
 
 
-def _series(n: int, seed: int = 0, channels: int = 2) -> TimeSeries:
-    rng = np.random.default_rng(seed)
-    t = np.arange(n)[:, None]
-    values = np.sin(2 * np.pi * t / 12 + np.arange(channels)) + 0.1 * rng.standard_normal(
-        (n, channels)
+def _series(n: int, seed: int = 0) -> TimeSeries:
+    """Two noisy daily cycles of hourly data."""
+    noise = np.random.default_rng(seed).normal(0, 0.1, (n, 2))
+    phase = np.arange(n)[:, None] * (2 * np.pi / 24) + np.array([0.0, 1.0])
+    return TimeSeries.from_times_and_values(
+        pd.date_range("2021-06-01", periods=n, freq="h"), (np.cos(phase) + noise).astype("f4")
     )
-    index = pd.date_range("2020-01-01", periods=n, freq="h")
-    return TimeSeries.from_times_and_values(index, values.astype(np.float32))
 
 
 def _model(epochs: int = 2, **trainer):

@@ -33,20 +33,10 @@ def _aligned(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.ndarr
 
 
 def mse(y_true: ArrayLike, y_pred: ArrayLike) -> float:
-    """Mean squared error over all elements of two arrays of the same shape.
+    """Mean squared error over all elements of two arrays of the same shape, in float64.
 
-    Parameters
-    ----------
-    y_true, y_pred
-        Arrays of the same shape, typically ``(windows, horizon, channels)``.
+    The arrays are typically ``(windows, horizon, channels)``.
 
-    Returns
-    -------
-    float
-        ``mean((y_pred - y_true) ** 2)``, computed in float64.
-
-    Examples
-    --------
     >>> mse([[1.0, 2.0], [3.0, 4.0]], [[1.0, 0.0], [3.0, 5.0]])
     1.25
     """
@@ -55,20 +45,8 @@ def mse(y_true: ArrayLike, y_pred: ArrayLike) -> float:
 
 
 def mae(y_true: ArrayLike, y_pred: ArrayLike) -> float:
-    """Mean absolute error over all elements of two arrays of the same shape.
+    """Mean absolute error over all elements, as :func:`mse`.
 
-    Parameters
-    ----------
-    y_true, y_pred
-        Arrays of the same shape, typically ``(windows, horizon, channels)``.
-
-    Returns
-    -------
-    float
-        ``mean(|y_pred - y_true|)``, computed in float64.
-
-    Examples
-    --------
     >>> mae([[1.0, 2.0], [3.0, 4.0]], [[1.0, 0.0], [3.0, 5.0]])
     0.75
     """
