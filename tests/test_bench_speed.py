@@ -62,10 +62,14 @@ def test_ratios_are_taken_to_the_stated_reference(records):
     assert c["ratio"] == pytest.approx(ratio)
     data_path = [r for r in records if r["measure"] == "data_path"]
     assert [r["label"] for r in data_path] == [
-        "circuitnet (darts dataset)",
-        "circuitnet (window dataset)",
+        "loading only (darts dataset)",
+        "loading only (window dataset)",
+        "circuitnet fit (darts dataset)",
+        "circuitnet fit (window dataset)",
     ]
     assert data_path[0]["ratio"] == pytest.approx(1.0)
+    assert data_path[2]["ratio"] == pytest.approx(1.0)
+    assert data_path[3]["reference"] == "circuitnet fit (darts dataset)"
 
 
 def test_sizes_and_table(records):

@@ -209,3 +209,13 @@ def test_fit_from_dataset_with_a_darts_dataset_still_works(quiet_trainer):
     darts_ds, _ = _pair(CASES["target only"])
     model.fit_from_dataset(darts_ds)
     assert np.isfinite(model.predict(5, series=TARGETS[0]).values()).all()
+
+
+def test_validation_windows_come_from_the_window_dataset_too(quiet_trainer):
+    losses = []
+    for fast in (True, False):
+        model = _circuitnet(quiet_trainer, n_epochs=1)
+        model.use_window_dataset = fast
+        model.fit(TARGETS[:2], val_series=TARGETS[2])
+        losses.append(float(model.trainer.callback_metrics["val_loss"]))
+    assert losses[0] == pytest.approx(losses[1], rel=1e-5)

@@ -181,7 +181,7 @@ SIZES: dict[str, SpeedSizes] = {
         many_series=3000,
         predict_batch=1024,
     ),
-    "cpu": SpeedSizes(name="cpu"),
+    "cpu": SpeedSizes(name="cpu", module_steps=10),
     "tiny": SpeedSizes(
         name="tiny",
         preset="test",
@@ -458,37 +458,72 @@ def _throughput(run: _Run) -> list[dict[str, Any]]:
     return out
 
 
+def _loading_speed(dataset: Any, collate: Callable, cuda: bool, epochs: int = 3) -> float:
+    """Windows/s of one shuffled pass of darts' DataLoader (median epoch after the first)."""
+    loader = torch.utils.data.DataLoader(
+        dataset, batch_size=BATCH_SIZE, shuffle=True, collate_fn=collate, pin_memory=False
+    )
+    seconds = []
+    for _ in range(epochs):
+        with _timed(cuda) as elapsed:
+            for batch in loader:
+                if cuda:  # as Lightning does: the batch goes to the GPU
+                    batch.past_target.to("cuda", non_blocking=True)
+                    batch.future_target.to("cuda", non_blocking=True)
+        seconds.append(elapsed[0])
+    return len(dataset) / statistics.median(seconds[1:])
+
+
 def _data_path(run: _Run) -> list[dict[str, Any]]:
-    """CircuitNet through ``fit`` on darts' dataset and on WindowDataset, same windows."""
-    from cnforecast.models.windows import WindowDataset
+    """darts' training dataset against WindowDataset: loading only, then CircuitNet's fit."""
+    from darts.utils.data.torch_datasets.training_dataset import SequentialTorchTrainingDataset
+    from darts.utils.data.torch_datasets.utils import _batch_collate_fn_train
+
+    from cnforecast.models.windows import WindowDataset, collate_windows
 
     windows = run.sizes.throughput_windows
     epochs = max(2, run.sizes.throughput_epochs)
     train = run.train_slice(windows)
-    variants: list[tuple[str, str | None]] = [
-        ("darts dataset", "darts"),
-        ("window dataset", "windows"),
-    ]
+    variants = ["darts dataset", "window dataset"] + (
+        ["windows cut on the GPU"] if run.cuda else []
+    )
+    chunks = dict(input_chunk_length=run.lookback, output_chunk_length=run.horizon)
+    whole = run.split.train
+    datasets = {
+        "darts dataset": (SequentialTorchTrainingDataset(whole, **chunks), _batch_collate_fn_train),
+        "window dataset": (WindowDataset(whole, **chunks), collate_windows),
+    }
     if run.cuda:
-        variants.append(("windows cut on the GPU", "device"))
-    records = []
-    for label, kind in variants:
+        datasets["windows cut on the GPU"] = (
+            WindowDataset(whole, **chunks, device="cuda"),
+            collate_windows,
+        )
+    loading = []
+    for label in variants:
+        dataset, collate = datasets[label]
+        loading.append(
+            dict(
+                label=f"loading only ({label})",
+                batch_size=BATCH_SIZE,
+                n_components=whole.n_components,
+                n_windows=len(dataset),
+                windows_per_second=_loading_speed(dataset, collate, run.cuda),
+                note="darts' DataLoader over every training window, shuffled, no model",
+            )
+        )
+    fitted = []
+    for label in variants:
         timer = training.EpochTimer()
         model = run.model("circuitnet", epochs=epochs, callbacks=[timer])
-        if kind == "device":
-            dataset = WindowDataset(
-                train,
-                input_chunk_length=run.lookback,
-                output_chunk_length=run.horizon,
-                device="cuda",
-            )
+        if label == "windows cut on the GPU":
+            dataset = WindowDataset(train, **chunks, device="cuda")
             model.fit_from_dataset(dataset, dataloader_kwargs={"pin_memory": False})
         else:
-            model.use_window_dataset = kind == "windows"
+            model.use_window_dataset = label == "window dataset"
             model.fit(train)
-        records.append(
+        fitted.append(
             dict(
-                label=f"circuitnet ({label})",
+                label=f"circuitnet fit ({label})",
                 model="circuitnet",
                 batch_size=BATCH_SIZE,
                 n_components=train.n_components,
@@ -498,10 +533,11 @@ def _data_path(run: _Run) -> list[dict[str, Any]]:
                 note=f"training windows/s through darts fit, {epochs} epochs, first not timed",
             )
         )
-    base = records[0]["windows_per_second"]
-    for r in records:
-        r.update(reference=records[0]["label"], ratio=r["windows_per_second"] / base)
-    return records
+    for group in (loading, fitted):
+        base = group[0]["windows_per_second"]
+        for r in group:
+            r.update(reference=group[0]["label"], ratio=r["windows_per_second"] / base)
+    return loading + fitted
 
 
 def _train_and_predict(
