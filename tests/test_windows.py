@@ -193,15 +193,17 @@ def test_training_equals_training_on_darts_dataset(quiet_trainer, covariates):
             past_covariates=PAST, future_covariates=FUTURE, sample_weight=WEIGHTS, stride=2
         )
     preds = []
-    for fast in (True, False):
+    for fast, device in ((True, None), (True, "cpu"), (False, None)):
         model = _circuitnet(quiet_trainer)
         model.use_window_dataset = fast
+        model.window_device = device  # "cpu": the torch path that cuts windows on a GPU
         model.fit(**fit_kwargs)
         pred_kwargs = dict(series=TARGETS)
         if covariates:
             pred_kwargs.update(past_covariates=PAST, future_covariates=FUTURE)
         preds.append(np.stack([p.values() for p in model.predict(5, **pred_kwargs)]))
-    np.testing.assert_allclose(preds[0], preds[1], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(preds[0], preds[2], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(preds[1], preds[2], rtol=1e-5, atol=1e-6)
 
 
 def test_fit_from_dataset_with_a_darts_dataset_still_works(quiet_trainer):

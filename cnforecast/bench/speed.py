@@ -520,12 +520,10 @@ def _data_path(run: _Run) -> list[dict[str, Any]]:
     for label in variants:
         timer = training.EpochTimer()
         model = run.model("circuitnet", epochs=epochs, callbacks=[timer])
+        model.use_window_dataset = label != "darts dataset"
         if label == "windows cut on the GPU":
-            dataset = WindowDataset(train, **chunks, device="cuda")
-            model.fit_from_dataset(dataset, dataloader_kwargs={"pin_memory": False})
-        else:
-            model.use_window_dataset = label == "window dataset"
-            model.fit(train)
+            model.window_device = "cuda"
+        model.fit(train)
         fitted.append(
             dict(
                 label=f"circuitnet fit ({label})",

@@ -120,9 +120,9 @@ class WindowDataset(SequentialTorchTrainingDataset):
         As for darts' ``SequentialTorchTrainingDataset``; ``input_chunk_length`` must be an
         integer (or a ``(L, L)`` tuple) and ``output_chunk_length`` at least 1.
     device
-        Where batches are cut: ``None`` (the CPU, as darts) or a torch device, to which the
-        whole series are copied once; batches are then cut there (use the DataLoader with
-        ``num_workers=0``).
+        Where batches are cut: ``None`` (the CPU, with NumPy) or a torch device, to which the
+        whole series are copied once; batches are then cut there with torch (use the
+        DataLoader with ``num_workers=0``).
 
     Raises
     ------
@@ -186,6 +186,7 @@ class WindowDataset(SequentialTorchTrainingDataset):
                 raise UnsupportedWindows(f"stochastic {role} need darts' dataset")
         self._build()
         self.device = torch.device("cpu")
+        self._torch_path = False
         if device is not None:
             self.to(device)
 
@@ -279,6 +280,7 @@ class WindowDataset(SequentialTorchTrainingDataset):
     def to(self, device: str | torch.device) -> WindowDataset:
         """Move the whole-series tensors to ``device``; batches are then cut there."""
         self.device = torch.device(device)
+        self._torch_path = True
         for f in self._fields.values():
             f.to(self.device)
         self._n_windows_t = self._n_windows_t.to(self.device)
@@ -307,7 +309,7 @@ class WindowDataset(SequentialTorchTrainingDataset):
 
     def __getitems__(self, indices: Sequence[int]) -> TorchTrainingBatch:
         """The collated batch of the windows ``indices``: one index operation a field."""
-        if self.device.type != "cpu":
+        if self._torch_path:
             return self._getitems_on_device(indices)
         idx = np.asarray(indices, dtype=np.int64)
         if idx.size and (idx.min() < 0 or idx.max() >= len(self)):
@@ -348,10 +350,14 @@ class WindowsMixin:
 
     ``fit`` builds a :class:`WindowDataset` where it can and darts' own dataset otherwise;
     set ``use_window_dataset = False`` on a model (or its class) to always use darts'.
+    Set ``window_device = "cuda"`` to hold the series on the GPU and cut the batches there
+    (the DataLoader then runs without pinned memory; keep ``num_workers=0``).
     """
 
     #: Whether ``fit`` trains on :class:`WindowDataset` (where the inputs allow it).
     use_window_dataset: bool = True
+    #: Where :class:`WindowDataset` cuts batches: ``None`` (the CPU) or a torch device.
+    window_device: str | None = None
 
     def _build_train_dataset(
         self,
@@ -384,6 +390,7 @@ class WindowsMixin:
                 max_samples_per_ts=max_samples_per_ts,
                 use_static_covariates=self.uses_static_covariates,
                 sample_weight=sample_weight,
+                device=self.window_device,
             )
         except UnsupportedWindows as reason:
             logger.info("training on darts' dataset: %s", reason)
@@ -401,6 +408,8 @@ class WindowsMixin:
     ) -> dict[str, Any]:
         # a batch from WindowDataset.__getitems__ is already collated
         kwargs = {"collate_fn": collate_windows, **(dataloader_kwargs or {})}
+        if getattr(train_dataset, "device", torch.device("cpu")).type != "cpu":
+            kwargs.setdefault("pin_memory", False)  # the batches are on the device already
         return super()._setup_for_train(
             train_dataset=train_dataset,
             val_dataset=val_dataset,
