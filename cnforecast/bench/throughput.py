@@ -353,9 +353,9 @@ def measure_throughput(
     ------
     cnforecast.models.registry.UnknownModelError
         A model name is not in the registry (checked before anything trains).
-    ValueError
-        Bad sizes, a reference that is not measured, a train series with fewer than
-        ``n_windows`` windows, or a model's kwargs asking for another batch size.
+    cnforecast.errors.ConfigError
+        (a ``ValueError``) Bad sizes, a reference that is not measured, a train series with
+        fewer than ``n_windows`` windows, or a model's kwargs asking for another batch size.
     """
     for key, value in (("n_windows", n_windows), ("batch_size", batch_size), ("epochs", epochs)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
