@@ -380,6 +380,19 @@ def _train_step(module: Any, optimizer: Any, x: Any, y: torch.Tensor) -> None:
     optimizer.step()
 
 
+def _variants(run: _Run, names: Sequence[str]) -> list[tuple[str, str, dict[str, Any]]]:
+    """``(label, registry name, kwargs)`` of each model; on a GPU also compiled CircuitNet."""
+    out = [(name, name, {}) for name in names]
+    if run.cuda:
+        out.insert(1, ("circuitnet (compiled)", "circuitnet", {"torch_compile": True}))
+    return out
+
+
+def _failed(label: str, model: str, err: Exception) -> dict[str, Any]:
+    logger.error("bench speed: %s failed: %s: %s", label, type(err).__name__, err)
+    return dict(status="failed", error=f"{type(err).__name__}: {err}", label=label, model=model)
+
+
 def _module_step(run: _Run) -> list[dict[str, Any]]:
     """Bare torch module: forward + backward + Adam on random batches, ms a step."""
     from darts.utils.data.torch_datasets.utils import ModuleStage, PLModuleInput
@@ -387,30 +400,38 @@ def _module_step(run: _Run) -> list[dict[str, Any]]:
     records = []
     n_components = run.split.train.n_components
     device = torch.device("cuda" if run.cuda else "cpu")
-    for name in COMPARED:
-        # one batch of darts training builds the module with darts' own sizes
-        model = run.model(name, limit_train_batches=1)
-        model.fit(run.train_slice(BATCH_SIZE))
-        module = model.model.to(device).train()
-        n_params = training.count_parameters(model)
-        optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
+    for label, name, overrides in _variants(run, COMPARED):
+        try:
+            # one batch of darts training builds the module with darts' own sizes
+            model = run.model(name, limit_train_batches=1, **overrides)
+            model.fit(run.train_slice(BATCH_SIZE))
+            module = model.model.to(device).train()
+            n_params = training.count_parameters(model)
+            optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
+        except Exception as err:
+            records.append(_failed(label, name, err))
+            continue
         for b in run.sizes.module_batches:
-            x = PLModuleInput(
-                past_target=torch.randn(b, run.lookback, n_components, device=device),
-                stage=ModuleStage.TRAIN,
-            )
-            y = torch.randn(b, run.horizon, n_components, device=device)
-
-            for _ in range(3):
-                _train_step(module, optimizer, x, y)
-            with _PeakMemory(run.cuda) as memory, _timed(run.cuda) as elapsed:
-                for _ in range(run.sizes.module_steps):
+            try:
+                x = PLModuleInput(
+                    past_target=torch.randn(b, run.lookback, n_components, device=device),
+                    stage=ModuleStage.TRAIN,
+                )
+                y = torch.randn(b, run.horizon, n_components, device=device)
+                for _ in range(3):  # warm-up (and compilation)
                     _train_step(module, optimizer, x, y)
+                with _PeakMemory(run.cuda) as memory, _timed(run.cuda) as elapsed:
+                    for _ in range(run.sizes.module_steps):
+                        _train_step(module, optimizer, x, y)
+            except Exception as err:
+                records.append({**_failed(label, name, err), "batch_size": b})
+                continue
             ms = 1e3 * elapsed[0] / run.sizes.module_steps
-            logger.info("module step: %s at B=%d: %.2f ms", name, b, ms)
+            logger.info("module step: %s at B=%d: %.2f ms", label, b, ms)
             records.append(
                 dict(
-                    label=name,
+                    status="ok",
+                    label=label,
                     model=name,
                     batch_size=b,
                     n_components=n_components,
@@ -422,8 +443,9 @@ def _module_step(run: _Run) -> list[dict[str, Any]]:
                     note="bare torch module: forward + backward + Adam, random batches, no darts",
                 )
             )
-    by_key = {(r["model"], r["batch_size"]): r["ms_per_step"] for r in records}
-    for r in records:
+    ok = [r for r in records if r["status"] == "ok"]
+    by_key = {(r["label"], r["batch_size"]): r["ms_per_step"] for r in ok}
+    for r in ok:
         ref = by_key.get(("dlinear", r["batch_size"]))
         r.update(reference="dlinear", ratio=r["ms_per_step"] / ref if ref else None)
     return records
@@ -433,7 +455,7 @@ def _throughput(run: _Run) -> list[dict[str, Any]]:
     """darts training throughput of CircuitNet, the Transformer and DLinear."""
     out = []
     for r in measure_throughput(
-        list(THROUGHPUT_MODELS),
+        _variants(run, THROUGHPUT_MODELS),
         run.split,
         run.horizon,
         n_windows=run.sizes.throughput_windows,
