@@ -83,3 +83,16 @@ def test_sizes_and_table(records):
 def test_unknown_measure_is_a_usage_error(tmp_path, capsys):
     assert main(["bench", "speed", "--measures", "nope", "--out", str(tmp_path)]) == 2
     assert "nope" in capsys.readouterr().err
+
+
+def test_a_missing_data_file_falls_back_to_a_synthetic_one(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("CNFORECAST_DATA", raising=False)
+    monkeypatch.setenv("CNFORECAST_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "empty").mkdir()
+    argv = ["bench", "speed", "--sizes", "tiny", "--accelerator", "cpu", "--threads", "1"]
+    argv += ["--measures", "many_series", "--lookback", str(L), "--horizon", str(H)]
+    argv += ["--data", str(tmp_path / "empty"), "--no-download", "--out", str(tmp_path / "out")]
+    assert main(argv) == 0
+    assert "synthetic" in capsys.readouterr().err
+    lines = (tmp_path / "out" / "speed.jsonl").read_text().splitlines()
+    assert {json.loads(line)["dataset"] for line in lines} == {"ETTh1 (synthetic)"}

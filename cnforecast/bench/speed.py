@@ -719,6 +719,7 @@ def measure_speed(
     measures: Sequence[str] = MEASURES,
     threads: int | None = None,
     seed: int = 0,
+    dataset: str | None = None,
     on_record: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Run the speed measurements on one device and return their records.
@@ -740,6 +741,8 @@ def measure_speed(
         torch CPU threads while measuring (restored afterwards); ``None``: unchanged.
     seed
         ``random_state`` of every model.
+    dataset
+        The data set's name in the records (default: the split's ``name``).
     on_record
         Called with each record as soon as it is made.
 
@@ -769,7 +772,7 @@ def measure_speed(
         run = _Run(split, horizon, sizes, accelerator, seed, work_dir, cuda)
         common = dict(
             sizes=asdict(sizes),
-            dataset=getattr(split, "name", None),
+            dataset=dataset or getattr(split, "name", None),
             lookback=split.lookback,
             horizon=horizon,
             seed=seed,
