@@ -62,7 +62,18 @@ WEIGHTS = [
     for i, t in enumerate(TARGETS)
 ]
 
+# static covariates per component (one row a component) rather than global
+PER_COMPONENT = [
+    t.with_static_covariates(
+        pd.DataFrame({"s": [1.0 + i, 2.0 + i, 3.0 + i]}, index=list(t.components)).astype(
+            np.float32
+        )
+    )
+    for i, t in enumerate(TARGETS)
+]
+
 CASES = {
+    "per-component static covariates": dict(series=PER_COMPONENT, past_covariates=PAST),
     "target only": dict(series=TARGETS, use_static_covariates=False),
     "all covariates": dict(series=TARGETS, past_covariates=PAST, future_covariates=FUTURE),
     "shift, stride": dict(
