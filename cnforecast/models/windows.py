@@ -15,7 +15,9 @@ index -> window mapping, same errors), with the data held once as whole-series t
   a batch through and collates lists of samples (any other darts dataset) as darts does.
 
 The DataLoader's sampler is untouched, so with the same seed the same indices are drawn and
-the batches are equal to darts' batches, field by field.
+the batches are equal to darts' batches, field by field. (One difference: darts' dataset draws
+a NumPy random number for every window, to pick a sample of stochastic series; this one takes
+deterministic series only and draws none, so NumPy's global random state is left as it was.)
 
 :class:`WindowsMixin` makes a darts torch model train on it: ``fit`` (through
 ``_build_train_dataset``) builds a :class:`WindowDataset` where it can (fixed input length,
