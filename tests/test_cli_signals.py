@@ -87,3 +87,98 @@ def test_a_process_exits_with_143_on_sigterm():
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 143
     assert err.strip().startswith("error: stopped by SIGTERM")
+
+
+# ------------------------------------------------- the jobs, stopped through a subprocess
+def _start(args: list[str]) -> tuple[subprocess.Popen, list[str]]:
+    """Start ``python -m cnforecast ARGS``; collect its output in a thread."""
+    import threading
+
+    # unbuffered: the progress bar (lines ended by \r only) reaches us as it is drawn
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cnforecast", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,  # Lightning draws its progress bar on stdout
+        env=env,
+    )
+    lines: list[str] = []  # chunks of output (a progress bar ends its lines with \r only)
+
+    def read() -> None:
+        while chunk := proc.stdout.read1(4096):
+            lines.append(chunk.decode(errors="replace"))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    proc.reader = reader  # type: ignore[attr-defined]
+    return proc, lines
+
+
+def _wait_for(condition, proc, timeout=240.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert proc.poll() is None, "the job ended before it could be interrupted"
+        assert time.monotonic() < deadline, "timed out waiting for the job"
+        time.sleep(0.05)
+
+
+def test_fit_stopped_by_sigterm_during_training_exits_143_and_writes_nothing(tmp_path):
+    from _jobs_data import make_frame, write_config
+
+    make_frame(n_series=4, length=400).to_csv(tmp_path / "train.csv", index=False)
+    config = write_config(tmp_path / "model.yaml", epochs=500)
+    out = tmp_path / "model"
+    args = ["fit", "--config", str(config), "--data", str(tmp_path / "train.csv")]
+    proc, lines = _start([*args, "--out", str(out), "--accelerator", "cpu"])
+    _wait_for(lambda: "Epoch" in "".join(lines), proc)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=120)
+    proc.reader.join(timeout=30)
+    proc.stdout.close()
+    assert proc.returncode == 143, "".join(lines[-5:])
+    messages = "".join(lines).replace("\r", "\n").splitlines()
+    errors = [line for line in messages if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith("error: stopped by SIGTERM"), errors
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.yaml", "train.csv"]
+
+
+def test_batch_interrupted_by_ctrl_c_exits_130_writes_its_summary_and_resumes(tmp_path):
+    import json
+
+    from _jobs_data import OCL, make_frame, trained_model_dir
+
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for i in range(30):
+        make_frame(ids=[f"f{i}"], seed=i).to_csv(inputs / f"s{i:02d}.csv", index=False)
+    out = tmp_path / "out"
+    args = ["forecast-batch", "--model-dir", str(trained_model_dir()), "--inputs", str(inputs)]
+    args += ["--out", str(out), "-n", str(OCL), "--batch-size", "1", "--accelerator", "cpu"]
+    proc, lines = _start([*args, "--quiet"])
+    _wait_for(lambda: out.is_dir() and any(out.glob("s*.csv")), proc)
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=120)
+    proc.reader.join(timeout=30)
+    proc.stdout.close()
+    assert proc.returncode == 130, "".join(lines[-5:])
+    assert "".join(lines).strip().splitlines()[-1].startswith("error: interrupted (Ctrl-C")
+    assert "rerun the same command to resume" in "".join(lines)
+    summary = json.loads((out / "_summary.json").read_text())
+    assert summary["interrupted"] == "SIGINT"
+    done = summary["n_written"]
+    assert 1 <= done < 30
+    assert sorted(p.name for p in out.iterdir() if p.name != "_summary.json") == sorted(
+        f"s{i:02d}.csv" for i in range(30) if (out / f"s{i:02d}.csv").exists()
+    )
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files
+    rerun = subprocess.run(
+        [sys.executable, "-m", "cnforecast", *args, "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{30 - done} written, {done} skipped" in rerun.stdout

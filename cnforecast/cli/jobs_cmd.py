@@ -222,9 +222,23 @@ def _register_predict(subparsers: argparse._SubParsersAction) -> None:
     _horizon_arg(p)
     _sampling_args(p)
     p.add_argument("--batch-size", type=types.positive, help="series per forward pass")
+    _rollout_arg(p)
     p.add_argument("--out", required=True, help="forecast table to write (.csv or .parquet)")
     _common(p)
     _job(p, _predict)
+
+
+def _rollout_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--max-rollouts",
+        type=types.positive,
+        help="most chunks of output_chunk_length steps one forecast may chain (default 10); "
+        "-n beyond that is refused",
+    )
+
+
+def _rollout_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    return {"max_rollouts": args.max_rollouts} if args.max_rollouts else {}
 
 
 def _predict(args: argparse.Namespace) -> int:
@@ -238,6 +252,7 @@ def _predict(args: argparse.Namespace) -> int:
         num_samples=args.num_samples,
         quantiles=args.quantiles or DEFAULT_QUANTILES,
         batch_size=args.batch_size,
+        **_rollout_kwargs(args),
         **_common_kwargs(args),
     )
     print(f"wrote {len(frame)} rows to {args.out}")
@@ -341,6 +356,21 @@ def _register_batch(subparsers: argparse._SubParsersAction) -> None:
         default="csv",
         help="output file format (default csv)",
     )
+    _rollout_arg(p)
+    p.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        default=None,
+        metavar="ADDRESS",
+        help="shard the files over Ray workers: alone, a local Ray instance; 'auto' joins "
+        "the cluster of this machine; 'ray://HEAD:10001' a remote one (needs ray)",
+    )
+    p.add_argument(
+        "--ray-workers",
+        type=types.positive,
+        help="Ray workers, each loading the model once (default: one per CPU of the cluster)",
+    )
     _common(p, overwrite_help="recompute outputs that exist instead of skipping them")
     _job(p, _batch)
 
@@ -358,6 +388,9 @@ def _batch(args: argparse.Namespace) -> int:
         num_samples=args.num_samples,
         quantiles=args.quantiles or DEFAULT_QUANTILES,
         output_format=args.format,
+        ray=args.ray,
+        ray_workers=args.ray_workers,
+        **_rollout_kwargs(args),
         **_common_kwargs(args),
     )
     record: dict[str, Any] = summary.to_dict()

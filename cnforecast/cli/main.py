@@ -15,7 +15,9 @@ Exit statuses, for every command (:func:`exit_status`):
   (:class:`~cnforecast.errors.ConfigError`), an unknown model or data-set name. The job
   commands (``fit``, ``predict``, ``backtest``, ``forecast-batch``) report these with 1,
   as they always have (their ``usage_status``);
-- 130: interrupted (Ctrl-C).
+- 130: interrupted (Ctrl-C, SIGINT); 143: stopped by SIGTERM (a scheduler stopping the
+  job). Both print ``error: ...`` and leave nothing half-written (see
+  :mod:`cnforecast.cli.signals`).
 
 Every error a user can cause is printed as one line, ``error: <message>``, without a
 traceback; anything else is a bug and keeps its traceback.
@@ -130,11 +132,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.ERROR if quiet else level, format="%(levelname)s %(name)s: %(message)s"
     )
     quiet_libraries(quiet, args.verbose)
+    from cnforecast.cli import signals
+
     try:
-        return int(args.func(args) or 0)
-    except KeyboardInterrupt:
-        print("interrupted; no partial output was left behind", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return signals.run(lambda: int(args.func(args) or 0))
     except Exception as err:
         status = exit_status(err, getattr(args, "usage_status", EXIT_USAGE))
         if status is None:

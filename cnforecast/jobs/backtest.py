@@ -34,8 +34,9 @@ from cnforecast.jobs.io import (
     check_output,
     write_table,
 )
+from cnforecast.jobs.output_paths import check_not_input, check_writable
 from cnforecast.jobs.predict import open_model
-from cnforecast.jobs.tabular import FillMethod, SeriesBundle
+from cnforecast.jobs.tabular import FillMethod, SeriesBundle, restore_time_zone
 
 __all__ = [
     "MAPE_UNDEFINED",
@@ -87,9 +88,12 @@ def plot_backtest(result: BacktestResult, max_panels: int = 6, context: int = 3)
         first = rows[cols.time].min()
         horizon = int(rows["step"].max())
         actual = bundle.targets[i][target]
-        index = actual.get_index_at_point(first)
-        actual = actual[max(0, index - context * horizon) :]
-        ax.plot(actual.time_index, actual.values().ravel(), color="black", lw=1.2, label="actual")
+        times = restore_time_zone(actual.time_index, bundle.tz, bundle.freq)  # as in the table
+        index = int(times.searchsorted(first))
+        start = max(0, index - context * horizon)
+        ax.plot(
+            times[start:], actual.values().ravel()[start:], color="black", lw=1.2, label="actual"
+        )
         for n, (_, fc) in enumerate(rows.groupby("forecast_start", sort=True)):
             ax.plot(
                 fc[cols.time],
@@ -124,6 +128,9 @@ def backtest_job(
     ``overwrite``).
     """
     check_output(out, overwrite, "output directory")
+    check_writable(out, "output directory")
+    inputs = [data] + ([] if isinstance(model_dir, Forecaster) else [model_dir])
+    check_not_input(out, inputs, "output directory", replaces_folder=True)
     forecaster = open_model(model_dir, accelerator, quiet)
     forecaster.resolve_num_samples(num_samples)  # a wrong value fails before reading the data
     bundle = forecaster.read(data, fill, horizon=horizon or forecaster.output_chunk_length)

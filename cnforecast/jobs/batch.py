@@ -6,6 +6,12 @@ series (not one call per series). Each forecast file is written atomically. The 
 resumable: outputs that already exist are skipped (and counted), so a rerun after an
 interruption only does the rest. A bad input file is reported in the summary
 (``_summary.json`` in the output folder) and does not stop the others.
+
+The job runs in this process, or with ``ray=ADDRESS`` on the workers of a Ray cluster
+(:mod:`cnforecast.jobs.ray_backend`): the planning (which files to skip, which outputs
+collide) and the summary stay here, the files are forecast by :func:`forecast_files` either
+way. Interrupted (Ctrl-C, SIGTERM), the job still writes its summary, with ``interrupted``
+set, before it stops; a rerun resumes.
 """
 
 from __future__ import annotations
@@ -26,7 +32,9 @@ from tqdm.auto import tqdm
 from cnforecast.jobs.errors import JobError
 from cnforecast.jobs.forecaster import DEFAULT_QUANTILES, Forecaster
 from cnforecast.jobs.io import TABLE_FORMATS, atomic_write_text, write_table
+from cnforecast.jobs.output_paths import check_writable, is_input, resolved_inputs
 from cnforecast.jobs.predict import check_quantiles, open_model
+from cnforecast.jobs.rollout import MAX_ROLLOUTS
 from cnforecast.jobs.tabular import FillMethod, SeriesBundle
 
 logger = logging.getLogger(__name__)
@@ -45,6 +53,8 @@ class BatchSummary:
     n_series: int = 0
     n_predict_calls: int = 0
     seconds: float = 0.0
+    backend: str = "local"
+    interrupted: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -61,6 +71,8 @@ class BatchSummary:
             "n_series": self.n_series,
             "n_predict_calls": self.n_predict_calls,
             "seconds": round(self.seconds, 3),
+            "backend": self.backend,
+            "interrupted": self.interrupted,
             "failed": self.failed,
             "written": self.written,
             "skipped": self.skipped,
@@ -94,6 +106,11 @@ class _Pending:
     bundle: SeriesBundle
 
 
+def output_path(source: Path, out_dir: Path, output_format: str) -> Path:
+    """Where the forecast of ``source`` goes: ``out_dir/<input name>.<format>``."""
+    return out_dir / f"{source.stem}.{output_format}"
+
+
 def forecast_batch_job(
     model_dir: str | os.PathLike[str] | Forecaster,
     inputs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
@@ -107,13 +124,16 @@ def forecast_batch_job(
     overwrite: bool = False,
     accelerator: str = "auto",
     quiet: bool = False,
+    max_rollouts: int | None = MAX_ROLLOUTS,
+    ray: str | None = None,
+    ray_workers: int | None = None,
 ) -> BatchSummary:
     """Forecast every series of every input file; write ``out_dir/<input name>.<format>``.
 
     Parameters
     ----------
     model_dir
-        A model directory (or an already loaded one).
+        A model directory (or an already loaded one; with ``ray``, a directory).
     inputs
         A folder, a glob pattern (``"data/*.csv"``), a file, or a list of them.
     out_dir
@@ -122,7 +142,7 @@ def forecast_batch_job(
         Forecast horizon.
     batch_size
         Series per ``predict`` call (files are grouped until a batch has this many).
-    num_samples, quantiles
+    num_samples, quantiles, max_rollouts
         As for :func:`~cnforecast.jobs.predict.predict_job`.
     output_format
         ``"csv"`` or ``"parquet"``.
@@ -134,6 +154,11 @@ def forecast_batch_job(
         Lightning accelerator for prediction.
     quiet
         No progress bar.
+    ray
+        Run on Ray: ``"local"`` (a Ray instance on this machine), ``"auto"`` (the cluster
+        this machine belongs to) or ``"ray://HEAD:10001"``; ``None`` runs in this process.
+    ray_workers
+        Ray workers to start (default: one per CPU of the cluster).
 
     Returns
     -------
@@ -149,13 +174,160 @@ def forecast_batch_job(
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise JobError(f"output folder {str(out_dir)!r} exists and is not a folder")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    check_writable(out_dir / SUMMARY_FILE, "output folder")
     check_quantiles(quantiles)
-    forecaster = open_model(model_dir, accelerator, quiet=True)
-    samples = forecaster.resolve_num_samples(num_samples)
-    summary = BatchSummary(total=len(files))
-    pending: list[_Pending] = []
+    forecaster: Forecaster | None = None
+    if ray is None:
+        forecaster = open_model(model_dir, accelerator, quiet=True)
+        forecaster.resolve_num_samples(num_samples)
+        model_path = forecaster.path
+    else:
+        if isinstance(model_dir, Forecaster):
+            raise JobError("--ray needs a model directory, not a model in memory")
+        from cnforecast.jobs.manifest import read_manifest
+
+        read_manifest(model_dir)  # a bad model directory fails here, not on every worker
+        model_path = Path(model_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary = BatchSummary(total=len(files), backend="ray" if ray is not None else "local")
+    todo = _plan(files, out_dir, output_format, overwrite, summary, model_path)
+    try:
+        if forecaster is not None:
+            forecast_files(
+                forecaster,
+                todo,
+                out_dir,
+                n,
+                batch_size=batch_size,
+                num_samples=num_samples,
+                quantiles=quantiles,
+                output_format=output_format,
+                fill=fill,
+                overwrite=overwrite,
+                max_rollouts=max_rollouts,
+                summary=summary,
+                quiet=quiet,
+            )
+        elif todo:
+            from cnforecast.jobs.ray_backend import BatchTask, forecast_batch_ray
+
+            task = BatchTask(
+                model_dir=str(Path(model_dir).resolve()),
+                out_dir=str(out_dir.resolve()),
+                n=n,
+                batch_size=batch_size,
+                num_samples=num_samples,
+                quantiles=tuple(quantiles),
+                output_format=output_format,
+                fill=fill,
+                overwrite=overwrite,
+                accelerator=accelerator,
+                max_rollouts=max_rollouts,
+            )
+            forecast_batch_ray(todo, task, summary, address=ray, num_workers=ray_workers)
+    except JobError:  # e.g. Ray cannot be reached: nothing was done
+        raise
+    except BaseException as exc:  # interrupted (or a bug): the summary says what was done
+        summary.interrupted = getattr(exc, "signal_name", None) or type(exc).__name__
+        summary.seconds = time.perf_counter() - started
+        _write_summary(summary, out_dir, model_path, files, n, batch_size)
+        if isinstance(getattr(exc, "detail", None), str):
+            exc.detail = (  # type: ignore[attr-defined]
+                f"{len(summary.written)} of {summary.total} files written, in "
+                f"{out_dir / SUMMARY_FILE}; rerun the same command to resume (finished files "
+                "are skipped, nothing half-written was left)"
+            )
+        raise
+    summary.seconds = time.perf_counter() - started
+    _write_summary(summary, out_dir, model_path, files, n, batch_size)
+    return summary
+
+
+def _plan(
+    files: Sequence[Path],
+    out_dir: Path,
+    output_format: str,
+    overwrite: bool,
+    summary: BatchSummary,
+    model_path: Path | None,
+) -> list[Path]:
+    """The files to forecast; the others are recorded in ``summary`` (skipped or failed)."""
+    inputs = resolved_inputs([*files, *([model_path] if model_path is not None else [])])
     claimed: dict[Path, Path] = {}
+    todo: list[Path] = []
+    for source in files:
+        target = output_path(source, out_dir, output_format)
+        if target in claimed:
+            _fail(
+                summary,
+                source,
+                JobError(
+                    f"its output {target.name} would collide with that of {claimed[target].name}"
+                ),
+            )
+            continue
+        claimed[target] = source
+        if is_input(target, inputs):
+            _fail(
+                summary,
+                source,
+                JobError(
+                    f"its output {str(target)!r} is an input of the job, which is never "
+                    "overwritten; choose another --out"
+                ),
+            )
+            continue
+        if target.exists() and not overwrite:
+            summary.skipped.append(str(source))
+            continue
+        todo.append(source)
+    return todo
+
+
+def _write_summary(
+    summary: BatchSummary,
+    out_dir: Path,
+    model_path: Path | None,
+    files: Sequence[Path],
+    n: int,
+    batch_size: int,
+) -> None:
+    record = {
+        "model_dir": str(model_path),
+        "inputs": [str(f) for f in files],
+        "n": n,
+        "batch_size": batch_size,
+        **summary.to_dict(),
+    }
+    atomic_write_text(out_dir / SUMMARY_FILE, json.dumps(record, indent=2) + "\n", overwrite=True)
+
+
+def forecast_files(
+    forecaster: Forecaster,
+    files: Sequence[Path],
+    out_dir: Path,
+    n: int,
+    *,
+    batch_size: int = 256,
+    num_samples: int | None = None,
+    quantiles: Sequence[float] = DEFAULT_QUANTILES,
+    output_format: str = "csv",
+    fill: FillMethod | None = None,
+    overwrite: bool = False,
+    max_rollouts: int | None = MAX_ROLLOUTS,
+    summary: BatchSummary | None = None,
+    quiet: bool = True,
+) -> BatchSummary:
+    """Forecast ``files`` with one loaded model, in batched ``predict`` calls.
+
+    Series of consecutive files are grouped until a group holds ``batch_size`` series; a
+    group that fails is retried file by file, so only the bad file is lost. Each output is
+    written atomically. The outcome is added to ``summary`` (a new one if ``None``), which
+    is returned. This is the work of the one-process job and of every Ray worker.
+    """
+    summary = summary if summary is not None else BatchSummary(total=len(files))
+    samples = forecaster.resolve_num_samples(num_samples)
+    pending: list[_Pending] = []
 
     def flush() -> None:
         if not pending:
@@ -166,7 +338,7 @@ def forecast_batch_job(
             group = groups.pop()
             try:
                 joined = SeriesBundle.concat([p.bundle for p in group])
-                forecasts = forecaster.predict(joined, n, samples, batch_size)
+                forecasts = forecaster.predict(joined, n, samples, batch_size, max_rollouts)
                 summary.n_predict_calls += 1
             except (JobError, ValueError, RuntimeError) as exc:
                 if len(group) == 1:
@@ -178,7 +350,7 @@ def forecast_batch_job(
             for item in group:
                 count = len(item.bundle)
                 frame = forecaster.to_frame(
-                    forecasts[offset : offset + count], item.bundle.ids, quantiles
+                    forecasts[offset : offset + count], item.bundle.ids, quantiles, item.bundle.tz
                 )
                 offset += count
                 try:
@@ -191,40 +363,17 @@ def forecast_batch_job(
 
     n_pending = 0
     for source in tqdm(files, desc="forecasting", unit="file", disable=quiet):
-        target = out_dir / f"{source.stem}.{output_format}"
-        if target in claimed:
-            _fail(
-                summary,
-                source,
-                JobError(
-                    f"its output {target.name} would collide with that of {claimed[target].name}"
-                ),
-            )
-            continue
-        claimed[target] = source
-        if target.exists() and not overwrite:
-            summary.skipped.append(str(source))
-            continue
         try:
             bundle = forecaster.read(source, fill)
         except JobError as exc:
             _fail(summary, source, exc)
             continue
-        pending.append(_Pending(source, target, bundle))
+        pending.append(_Pending(source, output_path(source, out_dir, output_format), bundle))
         n_pending += len(bundle)
         if n_pending >= batch_size:
             flush()
             n_pending = 0
     flush()
-    summary.seconds = time.perf_counter() - started
-    record = {
-        "model_dir": str(forecaster.path),
-        "inputs": [str(f) for f in files],
-        "n": n,
-        "batch_size": batch_size,
-        **summary.to_dict(),
-    }
-    atomic_write_text(out_dir / SUMMARY_FILE, json.dumps(record, indent=2) + "\n", overwrite=True)
     return summary
 
 

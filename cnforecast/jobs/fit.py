@@ -19,6 +19,7 @@ from cnforecast.jobs.config import FitConfig
 from cnforecast.jobs.errors import ConfigError, ForecastError
 from cnforecast.jobs.forecaster import Forecaster
 from cnforecast.jobs.manifest import build_manifest, save_model_dir, save_on_other_rank
+from cnforecast.jobs.output_paths import check_not_input, check_writable
 from cnforecast.jobs.scaling import BundleScaler
 from cnforecast.jobs.tabular import ColumnSpec, SeriesBundle, frame_to_series, read_table, suggest
 from cnforecast.models.registry import (
@@ -270,8 +271,11 @@ def fit_job(
     """
     columns = config.columns()
     model_spec(config.model)
-    if out is not None:
+    if out is not None:  # every check on the output before training, not after
         check_output(out, overwrite, "model directory")
+        check_writable(out, "model directory")
+        if not isinstance(data, pd.DataFrame):
+            check_not_input(out, [data], "model directory", replaces_folder=True)
     source = str(data) if not isinstance(data, pd.DataFrame) else "DataFrame"
     df = data if isinstance(data, pd.DataFrame) else read_table(data, columns)
     reason = (
@@ -297,6 +301,7 @@ def fit_job(
         data_sha256=data_fingerprint(data),
         data_source=Path(source).name if source != "DataFrame" else source,
         n_series=len(bundle),
+        tz=bundle.tz,
     )
     trainer = model.trainer
     is_zero = trainer is None or trainer.is_global_zero

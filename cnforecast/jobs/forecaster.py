@@ -13,7 +13,6 @@ import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,17 @@ from cnforecast.engine.evaluation import rolling_forecasts
 from cnforecast.engine.metrics import error_metrics
 from cnforecast.engine.training import trainer_kwargs
 from cnforecast.jobs.errors import ForecastError
+from cnforecast.jobs.rollout import MAX_ROLLOUTS, check_finite, check_horizon
 from cnforecast.jobs.scaling import BundleScaler
-from cnforecast.jobs.tabular import ColumnSpec, FillMethod, SeriesBundle, load_series
+from cnforecast.jobs.tabular import (
+    ColumnSpec,
+    FillMethod,
+    SeriesBundle,
+    check_time_zone,
+    forecasts_to_table,
+    load_series,
+    restore_time_zone,
+)
 
 __all__ = [
     "DEFAULT_NUM_SAMPLES",
@@ -186,12 +194,20 @@ class Forecaster:
         )
 
     def check(self, bundle: SeriesBundle) -> None:
-        """Check that ``bundle`` has the frequency the model was trained on."""
+        """Check that ``bundle`` has the frequency (and kind of times) the model was trained on.
+
+        Times with a time zone where the model's had none, or the other way round, are
+        refused (:func:`~cnforecast.jobs.tabular.check_time_zone`); model directories
+        written before the time zone was recorded are not checked.
+        """
         if str(bundle.freq) != str(self.freq):
             raise ForecastError(
                 f"{bundle.source}: the data has frequency {bundle.freq!r}, but "
                 f"{self._where()} was trained on frequency {self.freq!r}"
             )
+        data = self.manifest.get("data", {})
+        if "tz" in data:
+            check_time_zone(data["tz"], bundle, self._where())
 
     def _scaled(self, bundle: SeriesBundle) -> SeriesBundle:
         return self.scaler.transform(bundle) if self.scaler is not None else bundle
@@ -229,13 +245,15 @@ class Forecaster:
         n: int,
         num_samples: int = 1,
         batch_size: int | None = None,
+        max_rollouts: int | None = MAX_ROLLOUTS,
     ) -> list[TimeSeries]:
         """Forecast ``n`` steps after the end of every target series, in one batched call.
 
         Returns the forecasts in the original units (scaling undone), one per series.
+        ``n`` beyond ``max_rollouts`` times the model's output_chunk_length is refused, and
+        so is a forecast that came out non-finite (see :mod:`cnforecast.jobs.rollout`).
         """
-        if n < 1:
-            raise ForecastError(f"the forecast horizon n must be at least 1, got {n}")
+        check_horizon(n, self.output_chunk_length, max_rollouts, self._where())
         self.check(bundle)
         self._check_covariate_horizon(bundle, n)
         scaled = self._scaled(bundle)
@@ -251,34 +269,29 @@ class Forecaster:
             )
         except ValueError as exc:
             raise ForecastError(f"{bundle.source}: prediction failed: {exc}") from exc
-        return self._unscaled([preds] if isinstance(preds, TimeSeries) else preds)
+        preds = [preds] if isinstance(preds, TimeSeries) else preds
+        check_finite(
+            [p.all_values(copy=False) for p in preds],
+            bundle.ids,
+            self.output_chunk_length,
+            bundle.source,
+        )
+        return self._unscaled(preds)
 
     def to_frame(
         self,
         forecasts: Sequence[TimeSeries],
         ids: Sequence[Any],
         quantiles: Sequence[float] = DEFAULT_QUANTILES,
+        tz: str | None = None,
     ) -> pd.DataFrame:
         """One row per series and time step: id, time, each target (and its quantiles).
 
         For a probabilistic model the target columns hold the mean of the samples, and
-        ``{target}_q{q}`` columns the requested quantiles.
+        ``{target}_q{q}`` columns the requested quantiles. ``tz`` is the time zone of the
+        input times (:attr:`SeriesBundle.tz`), put back on the forecast times.
         """
-        columns = self.columns
-        frames = []
-        for key, fc in zip(ids, forecasts):
-            data: dict[str, Any] = {}
-            if columns.id:
-                data[columns.id] = [key] * len(fc)
-            data[columns.time] = fc.time_index
-            values = fc.all_values(copy=False)  # (time, component, sample)
-            for i, target in enumerate(columns.targets):
-                data[target] = values[:, i, :].mean(axis=1)
-                if fc.n_samples > 1:
-                    for q in quantiles:
-                        data[quantile_column(target, q)] = np.quantile(values[:, i, :], q, axis=1)
-            frames.append(pd.DataFrame(data))
-        return pd.concat(frames, ignore_index=True)
+        return forecasts_to_table(forecasts, ids, self.columns, quantiles, tz)
 
     # -------------------------------------------------------------------------- backtest
     def backtest(
@@ -329,10 +342,6 @@ class Forecaster:
                 past_covariates=scaled.past_covariates,
                 future_covariates=scaled.future_covariates,
             )
-        except TypeError as exc:
-            if _is_daily(scaled):
-                raise ForecastError(_DAILY_DATA.format(darts=version("darts"), exc=exc)) from exc
-            raise
         except ValueError as exc:
             raise ForecastError(f"{scaled.source}: historical forecasts failed: {exc}") from exc
         table = self._backtest_table(bundle, per_series)
@@ -364,8 +373,9 @@ class Forecaster:
                 data: dict[str, Any] = {}
                 if columns.id:
                     data[columns.id] = [key] * len(fc)
-                data["forecast_start"] = [fc.start_time()] * len(fc)
-                data[columns.time] = fc.time_index
+                times = restore_time_zone(fc.time_index, bundle.tz, bundle.freq)
+                data["forecast_start"] = [times[0]] * len(fc)
+                data[columns.time] = times
                 data["step"] = np.arange(1, len(fc) + 1)
                 truth = actual.slice_intersect(fc).values(copy=False)
                 predicted = fc.all_values(copy=False).mean(axis=2)
@@ -402,17 +412,3 @@ class Forecaster:
             "per_target": {t: metrics_of(table, [t]) for t in targets},
             "per_series": per_series,
         }
-
-
-_DAILY_DATA = (
-    "historical forecasts on daily data fail with this combination of darts and pandas "
-    "(darts {darts}, pandas " + pd.__version__ + ": darts cannot divide a time span by pandas "
-    "3's calendar-day offset). Workarounds: install pandas<3, or give the time column as "
-    "integers (day numbers). Original error: {exc}"
-)
-
-
-def _is_daily(bundle: SeriesBundle) -> bool:
-    from pandas.tseries.offsets import Day
-
-    return isinstance(bundle.targets[0].freq, Day)

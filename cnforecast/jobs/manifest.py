@@ -84,8 +84,13 @@ def build_manifest(
     data_sha256: str,
     data_source: str,
     n_series: int,
+    tz: str | None = None,
 ) -> dict[str, Any]:
-    """The manifest record of a freshly trained model (file hashes are added on save)."""
+    """The manifest record of a freshly trained model (file hashes are added on save).
+
+    ``tz`` is the time zone of the training times (``None``: times without one); predictions
+    on data with a time zone where the model had none, or the other way round, are refused.
+    """
     params = {k: v for k, v in model.model_params.items() if k != "pl_trainer_kwargs"}
     cls = type(model)
     return {
@@ -105,6 +110,7 @@ def build_manifest(
         "data": {
             "columns": columns.to_dict(),
             "freq": freq,
+            "tz": tz,
             "n_series": n_series,
             "source": data_source,
             "sha256": data_sha256,

@@ -27,6 +27,8 @@ from cnforecast.jobs.forecaster import (
     quantile_column,
 )
 from cnforecast.jobs.io import check_output, table_format, write_table
+from cnforecast.jobs.output_paths import check_not_input, check_writable
+from cnforecast.jobs.rollout import MAX_ROLLOUTS
 from cnforecast.jobs.tabular import FillMethod, SeriesBundle
 
 __all__ = [
@@ -93,6 +95,7 @@ def predict_job(
     overwrite: bool = False,
     accelerator: str = "auto",
     quiet: bool = False,
+    max_rollouts: int | None = MAX_ROLLOUTS,
 ) -> pd.DataFrame:
     """Forecast ``n`` steps after each series of a table, and write the forecast table.
 
@@ -121,16 +124,22 @@ def predict_job(
         Lightning accelerator for prediction.
     quiet
         No progress bar.
+    max_rollouts
+        Most chunks of ``output_chunk_length`` steps ``n`` may chain (``None``: no limit; see
+        :mod:`cnforecast.jobs.rollout`).
     """
     if out is not None:
         table_format(out)
         check_output(out, overwrite)
+        check_writable(out, "forecast table")
+        inputs = [data] + ([] if isinstance(model_dir, Forecaster) else [model_dir])
+        check_not_input(out, inputs, "forecast table")
     check_quantiles(quantiles)
     forecaster = open_model(model_dir, accelerator, quiet)
     samples = forecaster.resolve_num_samples(num_samples)
     bundle = forecaster.read(data, fill)
-    forecasts = forecaster.predict(bundle, n, samples, batch_size)
-    frame = forecaster.to_frame(forecasts, bundle.ids, quantiles)
+    forecasts = forecaster.predict(bundle, n, samples, batch_size, max_rollouts)
+    frame = forecaster.to_frame(forecasts, bundle.ids, quantiles, bundle.tz)
     if out is not None:
         write_table(frame, out, overwrite=overwrite)
         logger.info("wrote %d forecast rows to %s", len(frame), Path(out))

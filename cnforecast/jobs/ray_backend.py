@@ -52,6 +52,7 @@ class BatchTask:
     fill: str | None
     overwrite: bool
     accelerator: str
+    max_rollouts: int | None = None
 
 
 def import_ray() -> Any:
@@ -95,6 +96,7 @@ class BatchWorker:
             output_format=task.output_format,
             fill=task.fill,  # type: ignore[arg-type]
             overwrite=task.overwrite,
+            max_rollouts=task.max_rollouts,
         )
         return {
             "written": summary.written,
