@@ -149,3 +149,17 @@ def test_forecaster_reads_lengths_from_the_model(tmp_path):
     assert len(frame) == len(bundle) * OCL
     manifest = json.loads((trained_model_dir() / "manifest.json").read_text())
     assert manifest["model"]["input_chunk_length"] == ICL
+
+
+def test_fit_flags_are_the_config_fields():
+    from cnforecast.jobs.config import FitConfig
+
+    parser = build_parser()
+    args = parser.parse_args(["fit", "--data", "x.csv", "--out", "m"])
+    job_only = {"command", "config", "data", "func", "out", "overwrite", "quiet", "verbose"}
+    flags = set(vars(args)) - job_only - {"usage_status"}
+    assert flags <= set(FitConfig.allowed_keys())
+    assert set(FitConfig.allowed_keys()) - flags == {"model_kwargs", "trainer_kwargs"}
+    argv = ["fit", "--data", "x.csv", "--out", "m", "--epochs", "3", "--batch-size", "8"]
+    config = FitConfig(epochs=5, lr=0.01).with_flags(vars(parser.parse_args(argv)))
+    assert (config.epochs, config.batch_size, config.lr) == (3, 8, 0.01)

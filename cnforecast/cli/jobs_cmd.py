@@ -173,32 +173,7 @@ def _fit(args: argparse.Namespace) -> int:
     from cnforecast.jobs.fit import fit_job
 
     config = FitConfig.from_yaml(args.config) if args.config else FitConfig()
-    overrides = {
-        "model": args.model,
-        "input_chunk_length": args.input_chunk_length,
-        "output_chunk_length": args.output_chunk_length,
-        "epochs": args.epochs,
-        "batch_size": args.batch_size,
-        "lr": args.lr,
-        "seed": args.seed,
-        "likelihood": args.likelihood,
-        "quantiles": args.quantiles,
-        "val_fraction": args.val_fraction,
-        "early_stopping_patience": args.early_stopping_patience,
-        "scale": args.scale,
-        "fill": args.fill,
-        "accelerator": args.accelerator,
-        "devices": args.devices,
-        "strategy": args.strategy,
-        "num_nodes": args.num_nodes,
-        "precision": args.precision,
-        "time_col": args.time_col,
-        "target_cols": args.target_cols,
-        "past_cov_cols": args.past_cov_cols,
-        "future_cov_cols": args.future_cov_cols,
-        "id_col": args.id_col,
-    }
-    config = config.merged(overrides)
+    config = config.with_flags(vars(args))  # flags over the file, by field name
     result = fit_job(args.data, config, out=args.out, overwrite=args.overwrite, quiet=args.quiet)
     if result.is_global_zero:
         data = result.manifest["data"]

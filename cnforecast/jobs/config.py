@@ -24,6 +24,7 @@ import dataclasses
 import os
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -194,6 +195,14 @@ class FitConfig:
         except yaml.YAMLError as exc:
             raise ConfigError(f"{path}: not valid YAML: {exc}") from None
         return cls.from_dict(data if data is not None else {}, source=str(path))
+
+    def with_flags(self, flags: Mapping[str, Any]) -> FitConfig:
+        """A copy with the command-line flags that were given (``None``: not given).
+
+        A flag carries the name of its field (``--batch-size`` is ``batch_size``), so the
+        flags are read by field name; other entries of ``flags`` are ignored.
+        """
+        return self.merged({key: flags.get(key) for key in self.allowed_keys()})
 
     def merged(self, changes: dict[str, Any]) -> FitConfig:
         """A copy with the non-``None`` values of ``changes`` applied (and validated)."""
