@@ -114,8 +114,15 @@ def quiet_libraries(quiet: bool, verbose: int) -> None:
     level = logging.ERROR if quiet else logging.WARNING if not verbose else logging.INFO
     for name in _NOISY_LOGGERS:
         logging.getLogger(name).setLevel(level)
-    if not verbose:
-        for handler in logging.getLogger().handlers:
+
+    def below_level(record: logging.LogRecord) -> bool:
+        # Lightning, imported later (lazily), resets its logger to INFO: filter here too
+        noisy = record.name.split(".")[0] in _NOISY_LOGGERS
+        return not (noisy and record.levelno < level)
+
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(below_level)
+        if not verbose:
             handler.addFilter(_not_a_darts_error)
     for pattern in _NOISE:
         warnings.filterwarnings("ignore", message=pattern)
