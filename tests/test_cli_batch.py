@@ -78,7 +78,9 @@ def test_batch_end_to_end_with_a_corrupt_file_then_resume(tmp_path, capsys):
 def test_series_are_predicted_in_batches_and_mapped_back_to_their_files(tmp_path):
     inputs = write_inputs(tmp_path / "in", n_files=5, bad=False)
     loaded = load_model_dir(trained_model_dir(), inference_trainer_kwargs("cpu"))
-    summary = forecast_batch_job(loaded, inputs, tmp_path / "out", n=2, batch_size=4, quiet=True)
+    summary = forecast_batch_job(
+        loaded, inputs, tmp_path / "out", n=2, batch_size=4, series_per_call=4, quiet=True
+    )
     assert summary.ok and len(summary.written) == 5
     assert summary.n_predict_calls == 3  # 10 series, flushed at 4, 4 and 2
     for i in (0, 4):

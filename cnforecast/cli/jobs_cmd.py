@@ -322,7 +322,13 @@ def _register_batch(subparsers: argparse._SubParsersAction) -> None:
         "--batch-size",
         type=types.positive,
         default=256,
-        help="series per predict call (default 256)",
+        help="series per forward pass (default 256)",
+    )
+    p.add_argument(
+        "--series-per-call",
+        type=types.positive,
+        default=4096,
+        help="files are grouped into predict calls of this many series (default 4096)",
     )
     _sampling_args(p)
     p.add_argument(
@@ -365,6 +371,7 @@ def _batch(args: argparse.Namespace) -> int:
         output_format=args.format,
         ray=args.ray,
         ray_workers=args.ray_workers,
+        series_per_call=args.series_per_call,
         **_rollout_kwargs(args),
         **_common_kwargs(args),
     )

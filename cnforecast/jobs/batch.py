@@ -1,11 +1,13 @@
 """Batch forecasting job: many input files in, one forecast file per input out.
 
-``cnforecast forecast-batch`` reads every input file, groups their series into batches of
-about ``batch_size`` series, and forecasts each batch with one ``predict`` call on a list of
-series (not one call per series). Each forecast file is written atomically. The job is
-resumable: outputs that already exist are skipped (and counted), so a rerun after an
-interruption only does the rest. A bad input file is reported in the summary
-(``_summary.json`` in the output folder) and does not stop the others.
+``cnforecast forecast-batch`` reads every input file, groups their series into groups of
+about ``series_per_call`` series, and forecasts each group with one ``predict`` call on a
+list of series (not one call per series), ``batch_size`` series per forward pass. Each
+``predict`` call costs a fixed overhead (a Lightning run), so the groups are large. Each
+forecast file is written atomically. The job is resumable: outputs that already exist are
+skipped (and counted), so a rerun after an interruption only does the rest. A bad input file
+is reported in the summary (``_summary.json`` in the output folder) and does not stop the
+others.
 
 The job runs in this process, or with ``ray=ADDRESS`` on the workers of a Ray cluster
 (:mod:`cnforecast.jobs.ray_backend`): the planning (which files to skip, which outputs
@@ -40,6 +42,8 @@ from cnforecast.jobs.tabular import FillMethod, SeriesBundle
 logger = logging.getLogger(__name__)
 
 SUMMARY_FILE = "_summary.json"
+#: Series per ``predict`` call by default: large, since each call has a fixed cost.
+SERIES_PER_CALL = 4096
 
 
 @dataclass
@@ -127,6 +131,7 @@ def forecast_batch_job(
     max_rollouts: int | None = MAX_ROLLOUTS,
     ray: str | None = None,
     ray_workers: int | None = None,
+    series_per_call: int = SERIES_PER_CALL,
 ) -> BatchSummary:
     """Forecast every series of every input file; write ``out_dir/<input name>.<format>``.
 
@@ -141,7 +146,7 @@ def forecast_batch_job(
     n
         Forecast horizon.
     batch_size
-        Series per ``predict`` call (files are grouped until a batch has this many).
+        Series per forward pass of the model.
     num_samples, quantiles, max_rollouts
         As for :func:`~cnforecast.jobs.predict.predict_job`.
     output_format
@@ -159,6 +164,9 @@ def forecast_batch_job(
         this machine belongs to) or ``"ray://HEAD:10001"``; ``None`` runs in this process.
     ray_workers
         Ray workers to start (default: one per CPU of the cluster).
+    series_per_call
+        Files are grouped until a group holds this many series, forecast with one
+        ``predict`` call (at least ``batch_size``).
 
     Returns
     -------
@@ -168,8 +176,11 @@ def forecast_batch_job(
     started = time.perf_counter()
     if f".{output_format}" not in TABLE_FORMATS:
         raise JobError(f"output format must be csv or parquet, got {output_format!r}")
-    if batch_size < 1:
-        raise JobError(f"batch_size must be at least 1, got {batch_size}")
+    if batch_size < 1 or series_per_call < 1:
+        raise JobError(
+            f"batch_size and series_per_call must be at least 1, got {batch_size} and "
+            f"{series_per_call}"
+        )
     files = list_inputs(inputs)
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
@@ -205,6 +216,7 @@ def forecast_batch_job(
                 fill=fill,
                 overwrite=overwrite,
                 max_rollouts=max_rollouts,
+                series_per_call=series_per_call,
                 summary=summary,
                 quiet=quiet,
             )
@@ -223,6 +235,7 @@ def forecast_batch_job(
                 overwrite=overwrite,
                 accelerator=accelerator,
                 max_rollouts=max_rollouts,
+                series_per_call=series_per_call,
             )
             forecast_batch_ray(todo, task, summary, address=ray, num_workers=ray_workers)
     except JobError:  # e.g. Ray cannot be reached: nothing was done
@@ -315,12 +328,14 @@ def forecast_files(
     fill: FillMethod | None = None,
     overwrite: bool = False,
     max_rollouts: int | None = MAX_ROLLOUTS,
+    series_per_call: int = SERIES_PER_CALL,
     summary: BatchSummary | None = None,
     quiet: bool = True,
 ) -> BatchSummary:
     """Forecast ``files`` with one loaded model, in batched ``predict`` calls.
 
-    Series of consecutive files are grouped until a group holds ``batch_size`` series; a
+    Series of consecutive files are grouped until a group holds ``series_per_call`` series
+    (``batch_size`` per forward pass); a
     group that fails is retried file by file, so only the bad file is lost. Each output is
     written atomically. The outcome is added to ``summary`` (a new one if ``None``), which
     is returned. This is the work of the one-process job and of every Ray worker.
@@ -370,7 +385,7 @@ def forecast_files(
             continue
         pending.append(_Pending(source, output_path(source, out_dir, output_format), bundle))
         n_pending += len(bundle)
-        if n_pending >= batch_size:
+        if n_pending >= max(series_per_call, batch_size):
             flush()
             n_pending = 0
     flush()

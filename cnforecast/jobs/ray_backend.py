@@ -53,6 +53,7 @@ class BatchTask:
     overwrite: bool
     accelerator: str
     max_rollouts: int | None = None
+    series_per_call: int = 4096
 
 
 def import_ray() -> Any:
@@ -97,6 +98,7 @@ class BatchWorker:
             fill=task.fill,  # type: ignore[arg-type]
             overwrite=task.overwrite,
             max_rollouts=task.max_rollouts,
+            series_per_call=task.series_per_call,
         )
         return {
             "written": summary.written,
