@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import inspect
 import logging
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 import numpy as np
 import torch
@@ -18,7 +18,6 @@ from darts.utils.data.torch_datasets.utils import (
     TorchTrainingSample,
 )
 from torch import nn
-from torch.optim.lr_scheduler import ExponentialLR
 
 from cnforecast.layers.circuit import Circuit
 from cnforecast.layers.config import CircuitConfig, ReadoutKind
@@ -26,19 +25,10 @@ from cnforecast.layers.patch_embedding import PatchEmbedding
 from cnforecast.layers.port_assignment import PortAssignment
 from cnforecast.layers.readout import Readout
 from cnforecast.layers.wiring import CircuitGraph, build_wiring
+from cnforecast.models.recipe import DEFAULT_TRAINING
 from cnforecast.models.windows import WindowsMixin
 
 logger = logging.getLogger(__name__)
-
-#: The training recipe a user gets without asking (see ``docs/architecture.md``): Adam at
-#: lr 1e-3, halved after every epoch, for at most 10 epochs. Any of these keywords given
-#: to :class:`CircuitNetModel` replaces the default.
-DEFAULT_TRAINING: dict[str, Any] = {
-    "n_epochs": 10,
-    "optimizer_kwargs": {"lr": 1e-3},
-    "lr_scheduler_cls": ExponentialLR,
-    "lr_scheduler_kwargs": {"gamma": 0.5},
-}
 
 _DEFAULTS = CircuitConfig()
 
@@ -373,7 +363,8 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
             wiring_seed=wiring_seed,
             linear_skip=linear_skip,
         )
-        model_kwargs = {**DEFAULT_TRAINING, **self.model_params}
+        # a deep copy: darts may keep and change the nested dicts of its keywords
+        model_kwargs = {**copy.deepcopy(dict(DEFAULT_TRAINING)), **self.model_params}
         super().__init__(**self._extract_torch_model_params(**model_kwargs))
         self.pl_module_params = self._extract_pl_module_params(**model_kwargs)
         self.torch_compile = _compile_backend(torch_compile)

@@ -18,6 +18,8 @@ from typing import Any
 from darts.models.forecasting.torch_forecasting_model import TorchForecastingModel
 from torch.optim.lr_scheduler import ExponentialLR
 
+from cnforecast.models.recipe import DEFAULT_TRAINING
+
 Factory = Callable[..., TorchForecastingModel]
 
 
@@ -140,8 +142,9 @@ MODELS: Mapping[str, ModelSpec] = MappingProxyType(
             name="circuitnet",
             description="CircuitNet: Circuit Motif Units, locally dense and globally sparse",
             factory=_circuitnet,
-            # the model's own defaults, training recipe included (CircuitNetModel.__init__)
-            defaults={},
+            # the model's own training recipe (CircuitNetModel applies it without being told;
+            # shown here so that `cnforecast models circuitnet` lists it)
+            defaults=DEFAULT_TRAINING,
             test_settings={
                 **_TINY_TRAINING,
                 "d_model": 8,

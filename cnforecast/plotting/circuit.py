@@ -33,7 +33,7 @@ def plot_circuit(graph: CircuitGraph, n_neurons: int, n_ports: int, ax: Axes | N
     >>> matplotlib.use("Agg")
     >>> from cnforecast import CircuitNetModel
     >>> model = CircuitNetModel(96, 96, n_units=6, n_links=1)
-    >>> ax = plot_circuit(model.circuit_graph(), model.n_neurons, model.n_ports)
+    >>> ax = plot_circuit(model.circuit_graph(), model.config.n_neurons, model.config.n_ports)
     >>> len(ax.patches) >= 6
     True
     """
