@@ -70,3 +70,24 @@ def test_ray_batch_bad_file_reported_others_done_then_resumed(tmp_path, local_ra
         model, inputs, out, OCL, accelerator="cpu", quiet=True, ray="local", ray_workers=2
     )
     assert len(again.skipped) == 4 and len(again.failed) == 1 and not again.written
+
+
+def test_without_ray_the_flag_says_how_to_install_it(monkeypatch):
+    import sys
+
+    from cnforecast.jobs.errors import JobError
+    from cnforecast.jobs.ray_backend import import_ray
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if not installed
+    with pytest.raises(JobError, match=r"--ray needs the ray package.*pip install"):
+        import_ray()
+
+
+def test_a_model_in_memory_cannot_go_to_ray(tmp_path):
+    from cnforecast.jobs.errors import JobError
+    from cnforecast.jobs.predict import open_model
+
+    make_frame().to_csv(tmp_path / "a.csv", index=False)
+    loaded = open_model(trained_model_dir(), "cpu")
+    with pytest.raises(JobError, match="needs a model directory"):
+        forecast_batch_job(loaded, tmp_path / "a.csv", tmp_path / "out", OCL, ray="local")
