@@ -184,7 +184,10 @@ def forecast_batch_ray(
     logger.info("forecasting %d files on %d Ray workers", len(files), len(shards))
     try:
         while pending:
-            done, _ = ray.wait(list(pending), num_returns=1)
+            # a timeout, so that a signal is handled within a second, not when a shard ends
+            done, _ = ray.wait(list(pending), num_returns=1, timeout=1.0)
+            if not done:
+                continue
             worker, shard_files = pending.pop(done[0])
             try:
                 result = ray.get(done[0])
@@ -200,7 +203,7 @@ def forecast_batch_ray(
                         )
                 continue
             finally:
-                ray.kill(worker)
+                _stop(ray, worker)
             summary.written += result["written"]
             summary.skipped += result["skipped"]
             summary.failed += result["failed"]
@@ -208,11 +211,18 @@ def forecast_batch_ray(
             summary.n_predict_calls += result["n_predict_calls"]
     except BaseException:  # interrupted: stop the workers, keep what they finished
         for worker, shard_files in pending.values():
-            ray.kill(worker)
+            _stop(ray, worker)
             summary.written += [
                 str(_output_of(f, task)) for f in shard_files if _output_of(f, task).exists()
             ]
         raise
+
+
+def _stop(ray: Any, worker: Any) -> None:
+    try:
+        ray.kill(worker)
+    except Exception as exc:  # Ray itself may be going down (Ctrl-C reaches it too)
+        logger.debug("could not stop a Ray worker: %s", exc)
 
 
 def _output_of(source: str, task: BatchTask) -> Path:
