@@ -285,8 +285,8 @@ def test_readout_starts_at_zero_so_a_fresh_model_is_its_linear_path():
 
 def test_readout_does_not_grow_with_units_times_neurons_times_horizon():
     config = CircuitConfig()
-    full = Readout(4, config.n_neurons * config.d_model, 720, 1, None, 0, 0, 64, 0.0)
-    factorised = Readout(4, config.n_neurons * config.d_model, 720, 1, 16, 0, 0, 64, 0.0)
+    full = Readout(4, config.n_neurons * config.d_model, 720, 720, 1, None, 0, 0, 64, 0.0)
+    factorised = Readout(4, config.n_neurons * config.d_model, 720, 720, 1, 16, 0, 0, 64, 0.0)
 
     def count(module):
         return sum(p.numel() for p in module.parameters())
@@ -314,3 +314,45 @@ def test_wide_and_large_batches_past_the_fused_attention_limit():
     x = PLModuleInput(past_target=torch.randn(2, 16, 4200))
     module(x).prediction.square().mean().backward()
     assert module.patch_embedding.proj.weight.grad is not None
+
+
+@pytest.mark.parametrize(
+    ("steps", "linear_skip", "expected"),
+    [(None, True, 24), (10, True, 10), (100, True, 60), (None, False, 60), (10, False, 60)],
+)
+def test_the_circuit_forecasts_the_first_steps_and_the_linear_path_the_rest(
+    steps, linear_skip, expected
+):
+    assert CircuitConfig(readout_steps=steps, linear_skip=linear_skip).circuit_steps(24, 60) == (
+        expected
+    )
+    module = as_trained(
+        build_module(
+            24,
+            60,
+            2,
+            readout_steps=steps,
+            linear_skip=linear_skip,
+            use_reversible_instance_norm=False,
+        )
+    ).eval()
+    assert module.readout.head.out_features == expected
+    x = module_input(3, 24, 60, 2)
+    with torch.no_grad():
+        out = module(x).prediction[..., 0]  # (B, H, C)
+        circuit = (
+            module.readout(
+                module.circuit(
+                    module.port_assignment(
+                        module.patch_embedding(x.past_target.transpose(1, 2).reshape(6, 24, 1))
+                    )
+                )
+            )[..., 0]
+            .view(3, 2, 60)
+            .transpose(1, 2)
+        )
+    assert circuit[:, :expected].abs().sum() > 0
+    assert torch.all(circuit[:, expected:] == 0)
+    if linear_skip:
+        linear = module.skip(x.past_target.transpose(1, 2)).transpose(1, 2)
+        torch.testing.assert_close(out, linear + circuit)

@@ -80,6 +80,7 @@ class CircuitConfig:
     motifs: tuple[str, ...] = MOTIFS
     readout: ReadoutKind = "all"
     readout_rank: int | None = 16
+    readout_steps: int | None = None
     ff_mult: int = 2
     dropout: float = 0.1
     wiring_seed: int = 0
@@ -109,6 +110,13 @@ class CircuitConfig:
                 f"readout_rank must be a positive integer or None (a full linear read-out), "
                 f"got {self.readout_rank!r}."
             )
+        if self.readout_steps is not None and (
+            not _is_int(self.readout_steps) or self.readout_steps < 1
+        ):
+            raise ValueError(
+                "readout_steps must be a positive integer or None (as many steps as the "
+                f"lookback), got {self.readout_steps!r}."
+            )
         if self.n_ports > self.n_neurons:
             raise ValueError(
                 f"n_ports={self.n_ports} exceeds n_neurons={self.n_neurons}: ports are neurons "
@@ -133,6 +141,17 @@ class CircuitConfig:
     def read_neurons(self) -> int:
         """Neurons per unit that the read-out reads (``N`` or ``P``)."""
         return self.n_neurons if self.readout == "all" else self.n_ports
+
+    def circuit_steps(self, lookback: int, horizon: int) -> int:
+        """Steps of the horizon the circuit's read-out forecasts (the first ones).
+
+        With the linear path, the circuit corrects the first ``readout_steps`` steps (by
+        default as many as the lookback holds) and the linear path alone forecasts the rest;
+        without it, the circuit forecasts the whole horizon.
+        """
+        if not self.linear_skip:
+            return horizon
+        return min(horizon, self.readout_steps or lookback)
 
     def as_dict(self) -> dict:
         """The configuration as plain keyword arguments."""

@@ -23,6 +23,10 @@ class Readout(nn.Module):
         ``M`` and the flattened size of one unit's read neurons (``N * D`` or ``P * D``).
     horizon
         ``H``.
+    steps
+        How many of the first steps the read-out of the states forecasts (``S <= H``);
+        the later steps get zero from it (the model's linear path forecasts them). The
+        covariate term covers all ``H`` steps.
     nr_params
         Likelihood parameters per step (1 without a likelihood).
     rank
@@ -40,6 +44,7 @@ class Readout(nn.Module):
         n_units: int,
         unit_features: int,
         horizon: int,
+        steps: int,
         nr_params: int,
         rank: int | None,
         future_cov_dim: int,
@@ -49,11 +54,12 @@ class Readout(nn.Module):
     ) -> None:
         super().__init__()
         self.horizon = horizon
+        self.steps = steps
         self.nr_params = nr_params
         self.dropout = nn.Dropout(dropout)
         self.compress = nn.Linear(unit_features, rank) if rank is not None else None
         in_features = n_units * (rank if rank is not None else unit_features)
-        self.head = nn.Linear(in_features, horizon * nr_params)
+        self.head = nn.Linear(in_features, steps * nr_params)
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
         self.uses_covariates = bool(future_cov_dim or static_cov_dim)
@@ -96,8 +102,11 @@ class Readout(nn.Module):
             z = self.compress(z)
         # (G, M, r or K * D) -> (G, F)
         z = z.flatten(1)
-        # (G, F) -> (G, H * nr_params) -> (G, H, nr_params)
-        y = self.head(z).view(g, self.horizon, self.nr_params)
+        # (G, F) -> (G, S * nr_params) -> (G, S, nr_params)
+        y = self.head(z).view(g, self.steps, self.nr_params)
+        if self.steps < self.horizon:
+            # (G, S, nr_params) -> (G, H, nr_params), zeros after step S
+            y = nn.functional.pad(y, (0, 0, 0, self.horizon - self.steps))
         if not self.uses_covariates:
             return y
         # (G, F) -> (G, hidden) -> (G, H, hidden)

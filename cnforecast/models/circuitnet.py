@@ -73,6 +73,7 @@ class _CircuitNetModule(PLForecastingModule):
             n_units=config.n_units,
             unit_features=config.read_neurons * d,
             horizon=horizon,
+            steps=config.circuit_steps(lookback, horizon),
             nr_params=nr_params,
             rank=config.readout_rank,
             future_cov_dim=future_cov_dim,
@@ -230,6 +231,7 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
         motifs: str | Iterable[str] = _DEFAULTS.motifs,
         readout: ReadoutKind = _DEFAULTS.readout,
         readout_rank: int | None = _DEFAULTS.readout_rank,
+        readout_steps: int | None = _DEFAULTS.readout_steps,
         ff_mult: int = _DEFAULTS.ff_mult,
         dropout: float = _DEFAULTS.dropout,
         wiring_seed: int = _DEFAULTS.wiring_seed,
@@ -296,6 +298,11 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
             are compressed to ``r`` features before the map to the horizon, so the read-out
             has ``N * D * r + M * r * H`` weights. ``None``: one full linear map
             (``M * N * D * H`` weights).
+        readout_steps
+            With the linear path on, the circuit's read-out forecasts the first
+            ``readout_steps`` steps of the horizon (a correction to the linear path) and the
+            linear path alone the later ones; ``None``: as many steps as the lookback
+            (``min(H, L)``). Without the linear path the circuit forecasts every step.
         ff_mult
             Hidden size of the per-neuron feed-forward block, as a multiple of ``d_model``.
         dropout
@@ -358,6 +365,7 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
             motifs=motifs,
             readout=readout,
             readout_rank=readout_rank,
+            readout_steps=readout_steps,
             ff_mult=ff_mult,
             dropout=dropout,
             wiring_seed=wiring_seed,
