@@ -79,7 +79,7 @@ class CircuitConfig:
     stride: int = 8
     motifs: tuple[str, ...] = MOTIFS
     readout: ReadoutKind = "all"
-    readout_rank: int | None = 16
+    readout_rank: int | None = 64
     readout_steps: int | None = None
     ff_mult: int = 2
     dropout: float = 0.1
