@@ -246,9 +246,10 @@ def forecast_batch_job(
         _write_summary(summary, out_dir, model_path, files, n, batch_size)
         if isinstance(getattr(exc, "detail", None), str):
             exc.detail = (  # type: ignore[attr-defined]
-                f"{len(summary.written)} of {summary.total} files written, in "
-                f"{out_dir / SUMMARY_FILE}; rerun the same command to resume (finished files "
-                "are skipped, nothing half-written was left)"
+                f"{len(summary.written) + len(summary.skipped)} of {summary.total} files done "
+                f"({len(summary.written)} in this run), in {out_dir / SUMMARY_FILE}; rerun the "
+                "same command to resume (finished files are skipped, nothing half-written was "
+                "left)"
             )
         raise
     summary.seconds = time.perf_counter() - started

@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,6 +132,7 @@ def connect(address: str | None, num_cpus: int | None = None) -> Any:
         "logging_level": logging.WARNING,
         "log_to_driver": False,
     }
+    handlers = _signal_handlers()
     try:
         if address in (None, "", LOCAL):
             if num_cpus is not None:
@@ -143,7 +145,21 @@ def connect(address: str | None, num_cpus: int | None = None) -> Any:
             f"cannot start or reach Ray at {address or 'a new local instance'}: {exc}; check "
             "the address (auto, or ray://HEAD:10001) and that the cluster is running"
         ) from None
+    finally:
+        _restore_signal_handlers(handlers)  # Ray replaces them with its own (exit, abort)
     return ray
+
+
+def _signal_handlers() -> dict[int, Any]:
+    return {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+
+
+def _restore_signal_handlers(handlers: dict[int, Any]) -> None:
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for signum, handler in handlers.items():
+        if handler is not None and signal.getsignal(signum) is not handler:
+            signal.signal(signum, handler)
 
 
 def forecast_batch_ray(
@@ -193,6 +209,7 @@ def forecast_batch_ray(
                 result = ray.get(done[0])
             except Exception as exc:  # the worker died, or could not load the model
                 reason = _ray_error(exc)
+                _remove_partial_writes(shard_files, task)
                 for source in shard_files:
                     target = _output_of(source, task)
                     if target.exists():
@@ -209,13 +226,29 @@ def forecast_batch_ray(
             summary.failed += result["failed"]
             summary.n_series += result["n_series"]
             summary.n_predict_calls += result["n_predict_calls"]
-    except BaseException:  # interrupted: stop the workers, keep what they finished
+    except BaseException as exc:  # interrupted: stop the workers, keep what they finished
         for worker, shard_files in pending.values():
             _stop(ray, worker)
+            _remove_partial_writes(shard_files, task)
             summary.written += [
                 str(_output_of(f, task)) for f in shard_files if _output_of(f, task).exists()
             ]
+        stop = _interruption(exc)
+        if stop is not None and stop is not exc:
+            raise stop from None  # Ray wraps a signal raised inside it in a SystemError
         raise
+
+
+def _interruption(exc: BaseException) -> BaseException | None:
+    """The stop request (SIGINT, SIGTERM) behind ``exc``, if any."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if not isinstance(current, Exception):  # KeyboardInterrupt, JobInterrupted
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def _stop(ray: Any, worker: Any) -> None:
@@ -223,6 +256,18 @@ def _stop(ray: Any, worker: Any) -> None:
         ray.kill(worker)
     except Exception as exc:  # Ray itself may be going down (Ctrl-C reaches it too)
         logger.debug("could not stop a Ray worker: %s", exc)
+
+
+def _remove_partial_writes(files: Sequence[str], task: BatchTask) -> None:
+    """Delete the temporary files of outputs a killed worker was writing.
+
+    Outputs are written to ``.<name>.<random>.tmp`` and renamed into place; a worker killed
+    in between leaves the temporary file, never a partial output.
+    """
+    for source in files:
+        target = _output_of(source, task)
+        for tmp in target.parent.glob(f".{target.name}.*.tmp"):
+            tmp.unlink(missing_ok=True)
 
 
 def _output_of(source: str, task: BatchTask) -> Path:
