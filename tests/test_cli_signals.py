@@ -181,3 +181,29 @@ def test_batch_interrupted_by_ctrl_c_exits_130_writes_its_summary_and_resumes(tm
     )
     assert rerun.returncode == 0, rerun.stderr
     assert f"{30 - done} written, {done} skipped" in rerun.stdout
+
+
+def test_ray_batch_stopped_by_sigterm_exits_143_and_leaves_no_temporary_files(tmp_path):
+    import json
+
+    pytest.importorskip("ray")
+    from _jobs_data import OCL, make_frame, trained_model_dir
+
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for i in range(80):
+        make_frame(ids=[f"f{i}"], seed=i).to_csv(inputs / f"s{i:02d}.csv", index=False)
+    out = tmp_path / "out"
+    args = ["forecast-batch", "--model-dir", str(trained_model_dir()), "--inputs", str(inputs)]
+    args += ["--out", str(out), "-n", str(OCL), "--batch-size", "1", "--series-per-call", "1"]
+    proc, lines = _start([*args, "--accelerator", "cpu", "--quiet", "--ray", "--ray-workers", "2"])
+    _wait_for(lambda: out.is_dir() and any(out.glob("s*.csv")), proc)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=120)
+    proc.reader.join(timeout=30)
+    proc.stdout.close()
+    assert proc.returncode == 143, "".join(lines)[-800:]
+    assert "error: stopped by SIGTERM; " in "".join(lines)
+    summary = json.loads((out / "_summary.json").read_text())
+    assert summary["interrupted"] == "SIGTERM" and summary["backend"] == "ray"
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files
