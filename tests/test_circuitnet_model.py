@@ -178,3 +178,12 @@ def test_a_small_default_model_learns_a_seasonal_series_to_a_low_error(quiet_tra
     error = np.mean(mse([test] * len(forecasts), forecasts))
     # the noise alone gives 0.01; the signal's variance is 0.625
     assert error < 0.03, error
+
+
+def test_a_model_saved_with_the_0_1_layout_is_refused_with_a_clear_error():
+    """0.1 saved no layout; its weights do not fit the 0.2 layers."""
+    state = CircuitNetModel(24, 6).__getstate__()
+    assert state["layout"] == CircuitNetModel.LAYOUT
+    del state["layout"]
+    with pytest.raises(RuntimeError, match=r"layer layout 1 \(cnforecast 0\.1\).*Retrain"):
+        CircuitNetModel.__new__(CircuitNetModel).__setstate__(state)

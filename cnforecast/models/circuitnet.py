@@ -36,9 +36,6 @@ _DEFAULTS = CircuitConfig()
 class _CircuitNetModule(PLForecastingModule):
     """Lightning module holding the CircuitNet layers; sizes come from a training sample."""
 
-    #: Version of the layer layout. Models saved with another layout cannot be loaded.
-    ARCHITECTURE = 2
-
     def __init__(
         self,
         config: CircuitConfig,
@@ -50,7 +47,6 @@ class _CircuitNetModule(PLForecastingModule):
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
-        self.architecture = self.ARCHITECTURE
         self.torch_compile = torch_compile
         self._compiled: list = []  # the compiled circuit, kept out of the module tree
         self.config = config
@@ -85,10 +81,8 @@ class _CircuitNetModule(PLForecastingModule):
         self.skip = nn.Linear(lookback, horizon * nr_params) if config.linear_skip else None
 
     def __getstate__(self) -> dict:
-        return {
-            **super().__getstate__(),
-            "_compiled": [],
-        }  # compiled code is rebuilt, never pickled
+        # compiled code is rebuilt after loading, never pickled
+        return {**super().__getstate__(), "_compiled": []}
 
     def _run_circuit(self, ports: torch.Tensor) -> torch.Tensor:
         """The circuit, through ``torch.compile`` when asked and possible, else eagerly."""
@@ -109,17 +103,6 @@ class _CircuitNetModule(PLForecastingModule):
             )
             self.torch_compile = False
             return self.circuit(ports)
-
-    def __setstate__(self, state: dict) -> None:
-        found = state.get("architecture", 1)
-        if found != self.ARCHITECTURE:
-            raise RuntimeError(
-                f"this CircuitNet was saved with layer layout {found}, but this version of "
-                f"cnforecast builds layout {self.ARCHITECTURE}: the saved weights do not fit. "
-                "Retrain the model with this version (or load it with the cnforecast version "
-                "that saved it)."
-            )
-        super().__setstate__(state)
 
     @io_processor
     def forward(self, x_in: PLModuleInput) -> PLModuleOutput:
@@ -214,6 +197,9 @@ _PREDICT_SIGNATURE = inspect.signature(MixedCovariatesTorchModel.predict)
 
 
 class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
+    #: Version of the layer layout. A model saved with another layout cannot be loaded.
+    LAYOUT = 2
+
     def __init__(
         self,
         input_chunk_length: int,
@@ -376,6 +362,7 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
         super().__init__(**self._extract_torch_model_params(**model_kwargs))
         self.pl_module_params = self._extract_pl_module_params(**model_kwargs)
         self.torch_compile = _compile_backend(torch_compile)
+        self.layout = self.LAYOUT
         self._considers_static_covariates = use_static_covariates
 
     def _create_model(self, train_sample: TorchTrainingSample) -> PLForecastingModule:
@@ -396,6 +383,17 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
             torch_compile=self.torch_compile,
             **self.pl_module_params,
         )
+
+    def __setstate__(self, state: dict) -> None:
+        found = state.get("layout", 1)
+        if found != self.LAYOUT:
+            raise RuntimeError(
+                f"this CircuitNet was saved with layer layout {found} (cnforecast 0.1), but "
+                f"this version builds layout {self.LAYOUT} (a factorised read-out and a "
+                "linear path): the saved weights do not fit. Retrain the model with this "
+                "version, or load it with the cnforecast version that saved it."
+            )
+        super().__setstate__(state)
 
     @property
     def supports_multivariate(self) -> bool:
