@@ -5,7 +5,8 @@ sizes that fit that device (:data:`SIZES`):
 
 ``module_step``
     The bare torch module (no darts, no Lightning): forward + backward + Adam on random
-    ``(B, L, C)`` batches; milliseconds a step at several ``B``, CircuitNet and DLinear.
+    ``(B, L, C)`` batches; milliseconds a step at several ``B``, CircuitNet and DLinear (on
+    a GPU also CircuitNet through ``torch.compile``).
 ``throughput``
     Training through darts at ``B = 32``: windows/s of CircuitNet, the darts Transformer
     (the registry's literature size) and DLinear on the same windows
@@ -184,7 +185,7 @@ SIZES: dict[str, SpeedSizes] = {
         wide_batch=32,
         many_series=3000,
         predict_batch=1024,
-        predict_repeats=3,
+        predict_repeats=2,
     ),
     "cpu": SpeedSizes(name="cpu", module_steps=10),
     "tiny": SpeedSizes(
@@ -380,10 +381,13 @@ def _train_step(module: Any, optimizer: Any, x: Any, y: torch.Tensor) -> None:
     optimizer.step()
 
 
-def _variants(run: _Run, names: Sequence[str]) -> list[tuple[str, str, dict[str, Any]]]:
-    """``(label, registry name, kwargs)`` of each model; on a GPU also compiled CircuitNet."""
+def _variants(
+    run: _Run, names: Sequence[str], compiled: bool = False
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """``(label, registry name, kwargs)`` of each model; with ``compiled``, on a GPU, also
+    CircuitNet through ``torch.compile``."""
     out = [(name, name, {}) for name in names]
-    if run.cuda:
+    if compiled and run.cuda:
         out.insert(1, ("circuitnet (compiled)", "circuitnet", {"torch_compile": True}))
     return out
 
@@ -400,7 +404,7 @@ def _module_step(run: _Run) -> list[dict[str, Any]]:
     records = []
     n_components = run.split.train.n_components
     device = torch.device("cuda" if run.cuda else "cpu")
-    for label, name, overrides in _variants(run, COMPARED):
+    for label, name, overrides in _variants(run, COMPARED, compiled=True):
         try:
             # one batch of darts training builds the module with darts' own sizes
             model = run.model(name, limit_train_batches=1, **overrides)
