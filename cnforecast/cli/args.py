@@ -97,3 +97,17 @@ def model_names(text: str) -> list[str]:
             f"known models: {', '.join(MODELS)}"
         )
     return items
+
+
+def standard_split(args: argparse.Namespace):
+    """The standard split of ``args.dataset`` at ``args.lookback``, read as the data flags
+    (``--data``, ``--no-download``, ``--no-verify``) say."""
+    from cnforecast.bench.runner import load_standard_split
+
+    return load_standard_split(
+        args.dataset,
+        args.lookback,
+        data=args.data,
+        download=not args.no_download,
+        verify=not args.no_verify,
+    )

@@ -306,7 +306,6 @@ def run_throughput(args: argparse.Namespace) -> int:
     """Measure, print the table, append the records; exit code 1 if a model failed."""
     from cnforecast.bench.config import DEFAULT_REFERENCE
     from cnforecast.bench.records import write_record
-    from cnforecast.bench.runner import load_standard_split
     from cnforecast.bench.throughput import measure_throughput, throughput_table
 
     reference = args.reference
@@ -316,13 +315,7 @@ def run_throughput(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"--reference {reference} is not among --models ({', '.join(args.models)})"
         )
-    split = load_standard_split(
-        args.dataset,
-        args.lookback,
-        data=args.data,
-        download=not args.no_download,
-        verify=not args.no_verify,
-    )
+    split = types.standard_split(args)
     print(
         f"cnforecast bench throughput: {', '.join(args.models)} on {args.dataset} "
         f"L={args.lookback} H={args.horizon}, {args.windows} windows x {args.epochs} epoch(s), "

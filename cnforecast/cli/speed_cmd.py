@@ -16,6 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from cnforecast.cli import args as types
 from cnforecast.errors import ConfigError
 
 _ACCELERATORS = ("auto", "cpu", "gpu")
@@ -102,13 +103,7 @@ def run_speed(args: argparse.Namespace) -> int:
     sizes = SIZES[args.sizes] if args.sizes else default_sizes(accelerator)
     dataset = args.dataset
     try:
-        split = load_standard_split(
-            args.dataset,
-            args.lookback,
-            data=args.data,
-            download=not args.no_download,
-            verify=not args.no_verify,
-        )
+        split = types.standard_split(args)
     except (DatasetNotFoundError, DownloadError) as err:
         # speed does not depend on the values: measure on a file of the same shape
         print(
