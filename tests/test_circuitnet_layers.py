@@ -216,7 +216,9 @@ def test_attention_is_softmax_attention_among_the_neurons_of_a_unit():
     expected = torch.nn.functional.scaled_dot_product_attention(split(q), split(k), split(v))
     expected = expected.transpose(1, 2).reshape(3, 5, 4, 8)
     with torch.no_grad():
-        torch.testing.assert_close(attention(q, q, k, v), expected)
+        torch.testing.assert_close(attention(q, q, k, v), expected)  # the fused kernel
+        # the batched matrix products used past the fused kernel's batch limit
+        torch.testing.assert_close(attention._matmul(q, k, v), expected)
 
 
 def test_one_fused_projection_feeds_every_motif_term():
@@ -308,7 +310,8 @@ def test_default_model_stays_under_a_million_parameters_at_h720(n_targets):
 
 
 def test_wide_and_large_batches_past_the_fused_attention_limit():
-    """B * C * M * heads above 65,535 (CUDA's memory-efficient attention limit) works."""
+    """B * C * M * heads above 65,535 (CUDA's memory-efficient attention limit) works: the
+    attention switches to batched matrix products, on the CPU as on a GPU."""
     module = build_module(16, 2, 1, d_model=4, n_heads=4, n_units=4, n_neurons=2, n_ports=1)
     # 2 windows of 4,200 components: 2 * 4200 * 4 units * 4 heads = 134,400 batch-heads
     x = PLModuleInput(past_target=torch.randn(2, 16, 4200))

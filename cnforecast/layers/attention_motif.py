@@ -6,6 +6,10 @@ import math
 
 import torch
 from torch import nn
+from torch.nn import functional as F
+
+#: Most batch-heads (G * M * heads) CUDA's fused attention kernels accept.
+MAX_FUSED_BATCH = 65_535
 
 
 class AttentionMotif(nn.Module):
@@ -13,10 +17,12 @@ class AttentionMotif(nn.Module):
 
     Attention runs among the ``N`` neurons of one unit only (never across units or the
     batch), with ``n_heads`` heads of size ``d = D / n_heads``. ``W_q``, ``W_k`` and ``W_v``
-    are three slices of the unit's fused projection. With a handful of neurons per unit the
-    attention is two small batched matrix products: unlike a fused attention kernel they
-    have no limit on the batch size (CUDA's memory-efficient attention refuses more than
-    65,535 batch-heads, which wide series reach at ordinary batch sizes).
+    are three slices of the unit's fused projection. The attention runs through
+    :func:`torch.nn.functional.scaled_dot_product_attention` (one fused kernel) while the
+    batch allows it; CUDA's memory-efficient attention refuses more than
+    :data:`MAX_FUSED_BATCH` batch-heads, which wide series reach at ordinary batch sizes,
+    so larger batches (on every device, so that the CPU tests cover the path) use two small
+    batched matrix products instead: the same arithmetic, no batch limit.
     """
 
     #: ``D x D`` maps this term takes from the fused projection (query, key, value).
@@ -33,6 +39,24 @@ class AttentionMotif(nn.Module):
         self, h: torch.Tensor, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor
     ) -> torch.Tensor:
         """``(G, M, N, D)`` states and their query, key and value maps -> attention signals."""
+        g, m = query.shape[:2]
+        if g * m * self.n_heads <= MAX_FUSED_BATCH:
+            return self._fused(query, key, value)
+        return self._matmul(query, key, value)
+
+    def _fused(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
+        g, m, n, d = query.shape
+
+        def heads(x: torch.Tensor) -> torch.Tensor:
+            # (G, M, N, D) -> (G * M, N, heads, D / heads) -> (G * M, heads, N, D / heads)
+            return x.reshape(g * m, n, self.n_heads, d // self.n_heads).transpose(1, 2)
+
+        p = self.dropout.p if self.training else 0.0
+        out = F.scaled_dot_product_attention(heads(query), heads(key), heads(value), dropout_p=p)
+        # (G * M, heads, N, D / heads) -> (G * M, N, heads, D / heads) -> (G, M, N, D)
+        return out.transpose(1, 2).reshape(g, m, n, d)
+
+    def _matmul(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
         g, m, n, d = query.shape
 
         def heads(x: torch.Tensor) -> torch.Tensor:
