@@ -112,6 +112,19 @@ def new_record(**fields: Any) -> dict[str, Any]:
     return record
 
 
+#: Where and with what a speed measurement ran: the last fields of the throughput and speed
+#: record schemas.
+WHERE_FIELDS: tuple[str, ...] = (
+    "accelerator",
+    "device",
+    "threads",
+    "versions",
+    "git_commit",
+    "git_dirty",
+    "note",
+)
+
+
 def fill_record(
     fields: Mapping[str, Any],
     names: Sequence[str],

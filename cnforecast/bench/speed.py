@@ -51,7 +51,7 @@ import torch
 from darts import TimeSeries
 
 from cnforecast.bench.config import ModelConfig
-from cnforecast.bench.records import fill_record
+from cnforecast.bench.records import WHERE_FIELDS, fill_record
 from cnforecast.bench.throughput import measure_throughput
 from cnforecast.engine import devices, training
 from cnforecast.engine.evaluation import SplitLike, count_windows, rolling_forecasts
@@ -115,13 +115,7 @@ SPEED_FIELDS: tuple[str, ...] = (
     "reference",
     "ratio",
     # where
-    "accelerator",
-    "device",
-    "threads",
-    "versions",
-    "git_commit",
-    "git_dirty",
-    "note",
+    *WHERE_FIELDS,
 )
 
 

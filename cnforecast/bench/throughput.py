@@ -35,7 +35,7 @@ from darts import TimeSeries
 from pytorch_lightning import Callback, LightningModule, Trainer
 
 from cnforecast.bench.config import DEFAULT_REFERENCE, PRESETS, ModelConfig
-from cnforecast.bench.records import fill_record
+from cnforecast.bench.records import WHERE_FIELDS, fill_record
 from cnforecast.engine import devices, training
 from cnforecast.engine.evaluation import SplitLike, count_windows
 from cnforecast.engine.grid import run_grid
@@ -92,13 +92,7 @@ THROUGHPUT_FIELDS: tuple[str, ...] = (
     "reference",
     "ratio_to_reference",
     # where
-    "accelerator",
-    "device",
-    "threads",
-    "versions",
-    "git_commit",
-    "git_dirty",
-    "note",
+    *WHERE_FIELDS,
 )
 
 #: A model to measure: a registry name, or ``(label, registry name, kwargs)``.
