@@ -1,5 +1,3 @@
-import sys
+from cnforecast.cli.main import entry_point
 
-from cnforecast.cli.main import main
-
-sys.exit(main())
+entry_point()

@@ -107,12 +107,17 @@ def trained_model_dir(kind: str = "covariates") -> Path:
 
     ``"covariates"``: deterministic CircuitNet on :func:`make_frame` (id, past and future
     covariates). ``"probabilistic"``: CircuitNet with a quantile likelihood on one series
-    of target ``a`` without covariates or id.
+    of target ``a`` without covariates or id. ``"plain"``: deterministic CircuitNet on
+    targets ``a`` and ``b`` with an id and no covariates (predicts through its darts-free
+    network by default).
     """
     if kind not in _CACHE:
         out = _ROOT / kind
         if kind == "covariates":
             fit_job(make_frame(), tiny_config(), out=out, quiet=True)
+        elif kind == "plain":
+            config = tiny_config(past_cov_cols=[], future_cov_cols=[])
+            fit_job(make_frame(future_rows=0), config, out=out, quiet=True)
         elif kind == "probabilistic":
             config = tiny_config(
                 target_cols=["a"],

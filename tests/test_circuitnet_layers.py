@@ -216,8 +216,9 @@ def test_attention_is_softmax_attention_among_the_neurons_of_a_unit():
     expected = torch.nn.functional.scaled_dot_product_attention(split(q), split(k), split(v))
     expected = expected.transpose(1, 2).reshape(3, 5, 4, 8)
     with torch.no_grad():
-        torch.testing.assert_close(attention(q, q, k, v), expected)  # the fused kernel
-        # the batched matrix products used past the fused kernel's batch limit
+        torch.testing.assert_close(attention(q, q, k, v), expected)  # what the CPU runs
+        torch.testing.assert_close(attention._fused(q, k, v), expected)  # a GPU's fused kernel
+        # the batched matrix products: on the CPU, and past the fused kernel's batch limit
         torch.testing.assert_close(attention._matmul(q, k, v), expected)
 
 

@@ -37,7 +37,12 @@ def test_fit_end_to_end(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert f"saved circuitnet model to {out} (2 series, frequency h)" in proc.stdout
-    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "model.pt", "model.pt.ckpt"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "manifest.json",
+        "model.pt",
+        "model.pt.ckpt",
+        "network.pt",
+    ]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["config"]["epochs"] == 2  # the flag overrides the config file
     assert manifest["model"]["params"]["n_epochs"] == 2

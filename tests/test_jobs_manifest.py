@@ -40,7 +40,8 @@ def test_manifest_records_what_is_needed():
     assert manifest["data"]["freq"] == "h"
     assert len(manifest["data"]["sha256"]) == 64
     assert set(manifest["scaler"]["targets"]["mean"]) == {"a", "b"}
-    assert set(manifest["files"]) == {"model.pt", "model.pt.ckpt"}
+    assert set(manifest["files"]) == {"model.pt", "model.pt.ckpt", "network.pt"}
+    assert manifest["model"]["network"] == "network.pt"
 
 
 def test_reloaded_model_gives_the_same_forecast(tmp_path):

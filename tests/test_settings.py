@@ -157,7 +157,7 @@ def test_fit_flags_are_the_config_fields():
     parser = build_parser()
     args = parser.parse_args(["fit", "--data", "x.csv", "--out", "m"])
     job_only = {"command", "config", "data", "func", "out", "overwrite", "quiet", "verbose"}
-    flags = set(vars(args)) - job_only - {"usage_status"}
+    flags = set(vars(args)) - job_only - {"usage_status", "preload"}
     assert flags <= set(FitConfig.allowed_keys())
     assert set(FitConfig.allowed_keys()) - flags == {"model_kwargs", "trainer_kwargs"}
     argv = ["fit", "--data", "x.csv", "--out", "m", "--epochs", "3", "--batch-size", "8"]

@@ -47,7 +47,9 @@ def _start(text: str) -> float | int:
 
 
 def _job(parser: argparse.ArgumentParser, func: Any) -> None:
-    parser.set_defaults(func=func, usage_status=JOB_USAGE_STATUS)
+    from cnforecast.cli.startup import JOB_LIBRARIES
+
+    parser.set_defaults(func=func, usage_status=JOB_USAGE_STATUS, preload=JOB_LIBRARIES)
 
 
 def _common(
@@ -198,6 +200,7 @@ def _register_predict(subparsers: argparse._SubParsersAction) -> None:
     _sampling_args(p)
     p.add_argument("--batch-size", type=types.positive, help="series per forward pass")
     _rollout_arg(p)
+    _engine_arg(p)
     p.add_argument("--out", required=True, help="forecast table to write (.csv or .parquet)")
     _common(p)
     _job(p, _predict)
@@ -209,6 +212,17 @@ def _rollout_arg(parser: argparse.ArgumentParser) -> None:
         type=types.positive,
         help="most chunks of output_chunk_length steps one forecast may chain (default 10); "
         "-n beyond that is refused",
+    )
+
+
+def _engine_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--engine",
+        choices=("auto", "darts", "network"),
+        default="auto",
+        help="what predicts: the darts-free network of a CircuitNet model without covariates "
+        "or likelihood (same forecasts, seconds less start-up), else the darts model (auto, "
+        "the default); darts or network to insist",
     )
 
 
@@ -227,6 +241,7 @@ def _predict(args: argparse.Namespace) -> int:
         num_samples=args.num_samples,
         quantiles=args.quantiles or DEFAULT_QUANTILES,
         batch_size=args.batch_size,
+        engine=args.engine,
         **_rollout_kwargs(args),
         **_common_kwargs(args),
     )
@@ -338,6 +353,7 @@ def _register_batch(subparsers: argparse._SubParsersAction) -> None:
         help="output file format (default csv)",
     )
     _rollout_arg(p)
+    _engine_arg(p)
     p.add_argument(
         "--ray",
         nargs="?",
@@ -372,6 +388,7 @@ def _batch(args: argparse.Namespace) -> int:
         ray=args.ray,
         ray_workers=args.ray_workers,
         series_per_call=args.series_per_call,
+        engine=args.engine,
         **_rollout_kwargs(args),
         **_common_kwargs(args),
     )

@@ -26,6 +26,7 @@ traceback; anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import logging
 import sys
@@ -130,9 +131,19 @@ def quiet_libraries(quiet: bool, verbose: int) -> None:
         warnings.simplefilter("ignore")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, process: bool = False) -> int:
+    """Run one command; return its exit status.
+
+    ``process``: this is the whole ``cnforecast`` process (:func:`entry_point`), which may
+    tune the interpreter for one command (:mod:`cnforecast.cli.startup`); callers that go on
+    afterwards (tests, notebooks) leave it false.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
+    if process and getattr(args, "preload", None):
+        from cnforecast.cli.startup import preload
+
+        preload(args.preload)
     quiet = getattr(args, "quiet", False)
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
     logging.basicConfig(
@@ -151,5 +162,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return status
 
 
+def entry_point() -> None:
+    """The ``cnforecast`` command: :func:`main`, then exit with its status.
+
+    Before exiting, every live object is moved out of the garbage collector's sight
+    (``gc.freeze``): the interpreter's last collections then skip the hundreds of thousands
+    of objects torch and darts create at import, which saves about half a second per command
+    (measured: ``import torch`` then exit, 1.8 s -> 1.35 s). Nothing is skipped: buffers are
+    flushed, ``atexit`` handlers run and temporary files are removed as before.
+    """
+    status = main(process=True)
+    gc.freeze()
+    sys.exit(status)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    entry_point()

@@ -26,7 +26,6 @@ import os
 import platform
 import shutil
 import subprocess
-import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from importlib.metadata import PackageNotFoundError, version
@@ -199,22 +198,28 @@ def atomic_file(
     """Yield a temporary path next to ``path``; move it onto ``path`` if the block succeeds.
 
     The temporary file (``.<name>.<random><suffix>``) is removed if the block raises,
-    interruptions included. The caller writes (and closes) it inside the block. ``mode``:
-    the permissions of the result (default: ``0o666`` less the umask, as :func:`open`).
+    interruptions included: it is created inside the ``try`` whose ``finally`` removes it,
+    so a signal that arrives at any point leaves nothing behind. The caller writes (and
+    closes) it inside the block. ``mode``: the permissions of the result (default:
+    ``0o666`` less the umask, as :func:`open`).
     """
     path = Path(path)
     check_output(path, overwrite)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = _temporary_name(path, suffix)
     try:
+        os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         yield tmp
         check_output(path, overwrite)
         os.chmod(tmp, mode if mode is not None else 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _temporary_name(path: Path, suffix: str) -> Path:
+    """A new hidden name next to ``path``, for a file or folder created by the caller."""
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}{suffix}")
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, overwrite: bool = False) -> Path:
@@ -253,8 +258,9 @@ def atomic_directory(
     path = Path(path)
     _check_directory(path, overwrite, marker)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    tmp = _temporary_name(path, ".tmp")
     try:
+        tmp.mkdir(mode=0o700)  # inside the try: an interruption never leaves it behind
         yield tmp
         _check_directory(path, overwrite, marker)
         os.chmod(tmp, 0o777 & ~_umask())

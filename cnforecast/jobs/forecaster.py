@@ -14,17 +14,14 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 from darts import TimeSeries
-from darts.models.forecasting.torch_forecasting_model import TorchForecastingModel
 
-from cnforecast.engine.evaluation import rolling_forecasts
 from cnforecast.engine.metrics import error_metrics
-from cnforecast.engine.training import trainer_kwargs
-from cnforecast.jobs.errors import ForecastError
+from cnforecast.jobs.errors import ForecastError, ModelDirError
 from cnforecast.jobs.rollout import MAX_ROLLOUTS, check_finite, check_horizon
 from cnforecast.jobs.scaling import BundleScaler
 from cnforecast.jobs.tabular import (
@@ -46,7 +43,16 @@ __all__ = [
     "quantile_column",
 ]
 
+if TYPE_CHECKING:
+    from darts.models.forecasting.torch_forecasting_model import TorchForecastingModel
+
+    from cnforecast.inference.predictor import NetworkPredictor
+
 logger = logging.getLogger(__name__)
+
+#: What predicts: ``"darts"`` the darts model; ``"network"`` the darts-free network
+#: (CircuitNet without covariates or likelihood); ``"auto"`` the network where it can.
+Engine = Literal["auto", "darts", "network"]
 
 DEFAULT_QUANTILES: tuple[float, ...] = (0.1, 0.5, 0.9)
 #: Samples drawn from a probabilistic model when ``num_samples`` is not given.
@@ -55,6 +61,8 @@ DEFAULT_NUM_SAMPLES = 100
 
 def inference_trainer_kwargs(accelerator: str = "auto", quiet: bool = True) -> dict[str, Any]:
     """Lightning settings for prediction: one device, no logger, no checkpoints."""
+    from cnforecast.engine.training import trainer_kwargs
+
     return trainer_kwargs(
         accelerator=accelerator, devices=1, progress_bar=not quiet, checkpointing=False
     )
@@ -106,7 +114,8 @@ class Forecaster:
     Parameters
     ----------
     model
-        The trained darts model (on scaled data when ``scaler`` is set).
+        The trained darts model (on scaled data when ``scaler`` is set), or its darts-free
+        :class:`~cnforecast.inference.predictor.NetworkPredictor` (predicts, cannot backtest).
     columns
         The data columns the model was trained on.
     freq
@@ -119,7 +128,7 @@ class Forecaster:
         The model directory it was read from (``None`` for a model kept in memory).
     """
 
-    model: TorchForecastingModel
+    model: TorchForecastingModel | NetworkPredictor
     columns: ColumnSpec
     freq: str | int
     scaler: BundleScaler | None = None
@@ -128,12 +137,40 @@ class Forecaster:
 
     @classmethod
     def load(
-        cls, model_dir: str | os.PathLike[str], accelerator: str = "auto", quiet: bool = True
+        cls,
+        model_dir: str | os.PathLike[str],
+        accelerator: str = "auto",
+        quiet: bool = True,
+        engine: Engine = "darts",
     ) -> Forecaster:
-        """Read a model directory for prediction (see :mod:`cnforecast.jobs.manifest`)."""
-        from cnforecast.jobs.manifest import load_model_dir
+        """Read a model directory for prediction (see :mod:`cnforecast.jobs.manifest`).
 
+        ``engine="auto"`` predicts with the darts-free network where the directory has one
+        and the model has no covariates and no likelihood (the same forecasts, without
+        importing darts' models and Lightning: seconds less start-up), else with the darts
+        model; ``"network"`` insists on the network; ``"darts"`` (the default) always loads
+        the darts model, which also backtests.
+        """
+        from cnforecast.jobs.manifest import load_model_dir, load_network_dir
+
+        if engine not in ("auto", "darts", "network"):
+            raise ValueError(f"engine must be auto, darts or network, got {engine!r}")
+        if engine != "darts":
+            loaded = load_network_dir(model_dir, accelerator)
+            if loaded is not None:
+                return loaded
+            if engine == "network":
+                raise ModelDirError(
+                    f"{str(model_dir)!r} has no darts-free network for this model (only "
+                    "CircuitNet models without covariates or likelihood, written by "
+                    "cnforecast 0.3 or later, have one): use the darts model"
+                )
         return load_model_dir(model_dir, inference_trainer_kwargs(accelerator, quiet))
+
+    @property
+    def uses_network(self) -> bool:
+        """Whether the darts-free network predicts (:mod:`cnforecast.inference`)."""
+        return not hasattr(self.model, "historical_forecasts")
 
     @property
     def input_chunk_length(self) -> int:
@@ -256,6 +293,8 @@ class Forecaster:
         check_horizon(n, self.output_chunk_length, max_rollouts, self._where())
         self.check(bundle)
         self._check_covariate_horizon(bundle, n)
+        if self.uses_network:
+            return self._predict_network(bundle, n, batch_size)
         scaled = self._scaled(bundle)
         try:
             preds = self.model.predict(
@@ -277,6 +316,25 @@ class Forecaster:
             bundle.source,
         )
         return self._unscaled(preds)
+
+    def _predict_network(
+        self, bundle: SeriesBundle, n: int, batch_size: int | None
+    ) -> list[TimeSeries]:
+        """:meth:`predict` with the darts-free network: scaling done on arrays, all at once."""
+        lookback = self.input_chunk_length
+        # (S, L, C): the last L values of every series, in the original units
+        history = np.stack([ts.values(copy=False)[-lookback:] for ts in bundle.targets])
+        mean, std = np.zeros(history.shape[2]), np.ones(history.shape[2])
+        if self.scaler is not None:
+            scale = self.scaler.targets
+            mean = np.array([scale.mean[name] for name in self.columns.targets])
+            std = np.array([scale.std[name] for name in self.columns.targets])
+        try:
+            values = self.model.forecast((history - mean) / std, n, batch_size)  # (S, n, C)
+        except ValueError as exc:
+            raise ForecastError(f"{bundle.source}: prediction failed: {exc}") from exc
+        check_finite(values, bundle.ids, self.output_chunk_length, bundle.source)
+        return self.model.to_series(bundle.targets, values * std + mean)
 
     def to_frame(
         self,
@@ -321,6 +379,13 @@ class Forecaster:
             Samples per forecast of a probabilistic model, whose point forecast is their
             mean (default 100; always 1 for a point-forecast model).
         """
+        from cnforecast.engine.evaluation import rolling_forecasts
+
+        if self.uses_network:
+            raise ForecastError(
+                f"{self._where()} was loaded for prediction only (its darts-free network): "
+                "load it with engine='darts' to backtest"
+            )
         samples = self.resolve_num_samples(num_samples)
         horizon = horizon or self.output_chunk_length
         stride = stride or horizon

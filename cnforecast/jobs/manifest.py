@@ -5,6 +5,11 @@ A model directory holds
 ``model.pt``, ``model.pt.ckpt``
     The darts model, saved with ``model.save(path, clean=True)`` (no training data, no
     Trainer settings) and loaded with darts' safe loader.
+``network.pt``
+    CircuitNet only: the trained layers as tensors and plain values
+    (:mod:`cnforecast.inference.network_file`), read back without darts or Lightning and
+    without unpickling code; ``predict`` and ``forecast-batch`` forecast with it when the
+    model has no covariates and no likelihood (:func:`load_network_dir`).
 ``manifest.json``
     Everything needed to use the model on new data: the format version, the cnforecast,
     darts, torch and Python versions that wrote it, the model name, class and parameters,
@@ -26,9 +31,7 @@ import logging
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
-
-from darts.models.forecasting.torch_forecasting_model import TorchForecastingModel
+from typing import TYPE_CHECKING, Any
 
 from cnforecast.engine.provenance import (
     UNKNOWN_VERSION,
@@ -43,6 +46,9 @@ from cnforecast.jobs.forecaster import Forecaster
 from cnforecast.jobs.scaling import BundleScaler
 from cnforecast.jobs.tabular import ColumnSpec
 
+if TYPE_CHECKING:
+    from darts.models.forecasting.torch_forecasting_model import TorchForecastingModel
+
 logger = logging.getLogger(__name__)
 
 FORMAT_NAME = "cnforecast-model"
@@ -51,6 +57,8 @@ FORMAT_VERSION = 1
 MANIFEST_FILE = "manifest.json"
 MODEL_FILE = "model.pt"
 CHECKPOINT_FILE = MODEL_FILE + ".ckpt"
+#: The darts-free network (:mod:`cnforecast.inference.network_file`), CircuitNet only.
+NETWORK_FILE = "network.pt"
 
 
 #: What :func:`load_model_dir` returns (the name of earlier versions).
@@ -135,17 +143,31 @@ def save_model_dir(
     out = Path(out)
     with atomic_directory(out, overwrite=overwrite, marker=MANIFEST_FILE) as tmp:
         model.save(str(tmp / MODEL_FILE), clean=True)
+        network = _save_network(model, tmp)
         files = {
             name: sha256_file(tmp / name)
-            for name in (MODEL_FILE, CHECKPOINT_FILE)
+            for name in (MODEL_FILE, CHECKPOINT_FILE, NETWORK_FILE)
             if (tmp / name).exists()
         }
         if CHECKPOINT_FILE not in files:
             raise ModelDirError("the model has no weights to save: was it trained?")
         record = {**manifest, "files": files}
+        if network:
+            record["model"] = {**manifest["model"], "network": NETWORK_FILE}
         atomic_write_text(tmp / MANIFEST_FILE, json.dumps(record, indent=2) + "\n")
     logger.info("saved the model to %s", out)
     return out
+
+
+def _save_network(model: TorchForecastingModel, folder: Path) -> bool:
+    """Write the darts-free network of a model that can export one; whether it did."""
+    export = getattr(model, "export_network", None)
+    if export is None or getattr(model, "model", None) is None:
+        return False
+    from cnforecast.inference.network_file import save_network
+
+    save_network(export(), folder / NETWORK_FILE)
+    return True
 
 
 def save_on_other_rank(model: TorchForecastingModel) -> None:
@@ -207,6 +229,85 @@ def read_manifest(model_dir: str | os.PathLike[str]) -> dict[str, Any]:
     return manifest
 
 
+def _checked_manifest(model_dir: Path) -> dict[str, Any]:
+    """The manifest of ``model_dir``, after checking every listed file against its SHA-256."""
+    manifest = read_manifest(model_dir)
+    for name, expected in manifest["files"].items():
+        path = model_dir / name
+        if not path.is_file():
+            raise ModelDirError(f"{str(model_dir)!r} is incomplete: {name} is missing")
+        if sha256_file(path) != expected:
+            raise ModelDirError(
+                f"{path} is corrupted: its SHA-256 differs from the one in {MANIFEST_FILE}"
+            )
+    if CHECKPOINT_FILE not in manifest["files"]:
+        raise ModelDirError(f"{model_dir / MANIFEST_FILE} lists no model weights")
+    return manifest
+
+
+def _forecaster(model: Any, manifest: dict[str, Any], model_dir: Path) -> Forecaster:
+    """``model`` with the columns, frequency and scaler of the manifest."""
+    try:
+        columns = ColumnSpec.from_dict(manifest["data"]["columns"])
+        scaler = BundleScaler.from_dict(manifest["scaler"]) if manifest.get("scaler") else None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelDirError(f"{model_dir / MANIFEST_FILE} is corrupted: {exc}") from None
+    return Forecaster(
+        model=model,
+        columns=columns,
+        freq=manifest["data"]["freq"],
+        scaler=scaler,
+        manifest=manifest,
+        path=model_dir,
+    )
+
+
+def load_network_dir(
+    model_dir: str | os.PathLike[str], accelerator: str = "auto"
+) -> Forecaster | None:
+    """A model directory loaded for darts-free prediction, or ``None`` where it cannot be.
+
+    The forecaster predicts with :class:`~cnforecast.inference.predictor.NetworkPredictor`
+    (torch only: neither darts' models nor Lightning are imported), giving the darts
+    model's forecasts. ``None`` when the directory holds no network file (a model other
+    than CircuitNet, or written by cnforecast before 0.3) or the model uses covariates or a
+    likelihood: load it with :func:`load_model_dir`. It cannot backtest.
+
+    Raises
+    ------
+    ModelDirError
+        For a missing, corrupted or incompatible directory or network file.
+    """
+    model_dir = Path(model_dir)
+    manifest = _checked_manifest(model_dir)
+    name = manifest["model"].get("network")
+    columns = manifest["data"].get("columns", {})
+    if (
+        name not in manifest["files"]
+        or manifest["model"].get("probabilistic")
+        or columns.get("past_covariates")
+        or columns.get("future_covariates")
+    ):
+        return None
+    from cnforecast.inference import (
+        NetworkFileError,
+        NetworkPredictor,
+        inference_device,
+        load_network,
+    )
+
+    try:
+        device = inference_device(accelerator)
+        network = load_network(model_dir / name, map_location="cpu")
+        predictor = NetworkPredictor(network, device)
+    except NetworkFileError as exc:
+        raise ModelDirError(str(exc)) from None
+    except ValueError as exc:
+        logger.info("%s: the darts model predicts (%s)", model_dir, exc)
+        return None
+    return _forecaster(predictor, manifest, model_dir)
+
+
 def load_model_dir(
     model_dir: str | os.PathLike[str],
     pl_trainer_kwargs: dict[str, Any] | None = None,
@@ -228,19 +329,10 @@ def load_model_dir(
     ModelDirError
         For a missing, corrupted or incompatible directory.
     """
-    model_dir = Path(model_dir)
-    manifest = read_manifest(model_dir)
-    for name, expected in manifest["files"].items():
-        path = model_dir / name
-        if not path.is_file():
-            raise ModelDirError(f"{str(model_dir)!r} is incomplete: {name} is missing")
-        if sha256_file(path) != expected:
-            raise ModelDirError(
-                f"{path} is corrupted: its SHA-256 differs from the one in {MANIFEST_FILE}"
-            )
-    if CHECKPOINT_FILE not in manifest["files"]:
-        raise ModelDirError(f"{model_dir / MANIFEST_FILE} lists no model weights")
+    from darts.models.forecasting.torch_forecasting_model import TorchForecastingModel
 
+    model_dir = Path(model_dir)
+    manifest = _checked_manifest(model_dir)
     class_path = str(manifest["model"].get("class", ""))
     module_name, _, class_name = class_path.rpartition(".")
     try:
@@ -259,16 +351,4 @@ def load_model_dir(
         )
     except Exception as exc:  # unpickling raises many types; all mean "cannot use this file"
         raise ModelDirError(f"cannot load the model in {str(model_dir)!r}: {exc}") from exc
-    try:
-        columns = ColumnSpec.from_dict(manifest["data"]["columns"])
-        scaler = BundleScaler.from_dict(manifest["scaler"]) if manifest.get("scaler") else None
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelDirError(f"{model_dir / MANIFEST_FILE} is corrupted: {exc}") from None
-    return Forecaster(
-        model=model,
-        columns=columns,
-        freq=manifest["data"]["freq"],
-        scaler=scaler,
-        manifest=manifest,
-        path=model_dir,
-    )
+    return _forecaster(model, manifest, model_dir)

@@ -22,6 +22,7 @@ from cnforecast.jobs.errors import ForecastError
 from cnforecast.jobs.forecaster import (
     DEFAULT_NUM_SAMPLES,
     DEFAULT_QUANTILES,
+    Engine,
     Forecaster,
     inference_trainer_kwargs,
     quantile_column,
@@ -47,12 +48,18 @@ logger = logging.getLogger(__name__)
 
 
 def open_model(
-    model_dir: str | os.PathLike[str] | Forecaster, accelerator: str = "auto", quiet: bool = True
+    model_dir: str | os.PathLike[str] | Forecaster,
+    accelerator: str = "auto",
+    quiet: bool = True,
+    engine: Engine = "darts",
 ) -> Forecaster:
-    """A model directory loaded for prediction (an already loaded model is returned as is)."""
+    """A model directory loaded for prediction (an already loaded model is returned as is).
+
+    ``engine``: see :meth:`Forecaster.load`.
+    """
     if isinstance(model_dir, Forecaster):
         return model_dir
-    return Forecaster.load(model_dir, accelerator, quiet)
+    return Forecaster.load(model_dir, accelerator, quiet, engine)
 
 
 def check_quantiles(quantiles: Sequence[float]) -> None:
@@ -96,6 +103,7 @@ def predict_job(
     accelerator: str = "auto",
     quiet: bool = False,
     max_rollouts: int | None = MAX_ROLLOUTS,
+    engine: Engine = "auto",
 ) -> pd.DataFrame:
     """Forecast ``n`` steps after each series of a table, and write the forecast table.
 
@@ -127,6 +135,9 @@ def predict_job(
     max_rollouts
         Most chunks of ``output_chunk_length`` steps ``n`` may chain (``None``: no limit; see
         :mod:`cnforecast.jobs.rollout`).
+    engine
+        What predicts: by default the darts-free network where the model directory has one
+        (same forecasts, faster start), else the darts model (see :meth:`Forecaster.load`).
     """
     if out is not None:
         table_format(out)
@@ -135,7 +146,7 @@ def predict_job(
         inputs = [data] + ([] if isinstance(model_dir, Forecaster) else [model_dir])
         check_not_input(out, inputs, "forecast table")
     check_quantiles(quantiles)
-    forecaster = open_model(model_dir, accelerator, quiet)
+    forecaster = open_model(model_dir, accelerator, quiet, engine)
     samples = forecaster.resolve_num_samples(num_samples)
     bundle = forecaster.read(data, fill)
     forecasts = forecaster.predict(bundle, n, samples, batch_size, max_rollouts)

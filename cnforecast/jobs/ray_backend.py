@@ -55,6 +55,7 @@ class BatchTask:
     accelerator: str
     max_rollouts: int | None = None
     series_per_call: int = 4096
+    engine: str = "auto"
 
 
 def import_ray() -> Any:
@@ -80,7 +81,12 @@ class BatchWorker:
         from cnforecast.jobs.predict import open_model
 
         self.task = task
-        self.forecaster = open_model(task.model_dir, task.accelerator, quiet=True)
+        self.forecaster = open_model(
+            task.model_dir,
+            task.accelerator,
+            quiet=True,
+            engine=task.engine,  # type: ignore[arg-type]
+        )
 
     def run(self, files: Sequence[str]) -> dict[str, Any]:
         """Forecast ``files``; return the outcome as the summary's lists."""

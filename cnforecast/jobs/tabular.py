@@ -314,6 +314,11 @@ def frame_to_series(
     clock = _sortable(times)
     uniform = _uniform_freq(groups, clock, times, tz, source, columns)
     index_cache: dict[tuple[Any, int], pd.Index] = {}
+    # one component index per role, shared by every series (darts builds one per list)
+    names = {
+        role: pd.Index(list(getattr(columns, role)))
+        for role in ("targets", "past_covariates", "future_covariates")
+    }
     for key, rows in groups:
         rows = np.asarray(rows)
         label = f"{source}" + (f", series {key!r}" if columns.id else "")
@@ -339,14 +344,15 @@ def frame_to_series(
                 f"{label}: the series has {n_target} time steps with target values, but at "
                 f"least {min_length} are needed{why}"
             )
+        target_index = index if n_target == len(index) else index[:n_target]
         target_block = _block(values, columns.targets, rows[:n_target], fill, label)
-        out_targets.append(_make_series(index[:n_target], target_block, columns.targets))
+        out_targets.append(_make_series(target_index, target_block, names["targets"]))
         if columns.past_covariates:
             block = _block(values, columns.past_covariates, rows[:n_target], fill, label)
-            out_past.append(_make_series(index[:n_target], block, columns.past_covariates))
+            out_past.append(_make_series(target_index, block, names["past_covariates"]))
         if columns.future_covariates:
             block = _block(values, columns.future_covariates, rows, fill, label)
-            out_future.append(_make_series(index, block, columns.future_covariates))
+            out_future.append(_make_series(index, block, names["future_covariates"]))
         out_ids.append(key)
 
     if common_freq is None:  # every series has a single row: min_length < 2
@@ -758,8 +764,8 @@ def _uniform_freq(
     return freq
 
 
-def _make_series(index: pd.Index, block: np.ndarray, names: Sequence[str]) -> TimeSeries:
-    return TimeSeries(index, block.astype(np.float32), components=list(names), copy=False)
+def _make_series(index: pd.Index, block: np.ndarray, names: pd.Index) -> TimeSeries:
+    return TimeSeries(index, block.astype(np.float32), components=names, copy=False)
 
 
 def forecasts_to_table(
@@ -775,6 +781,9 @@ def forecasts_to_table(
     One row per series and time step: the id column (if any), the time column (in the time
     zone ``tz`` of the data, see :func:`restore_time_zone`), and per target the mean of the
     samples plus, for more than one sample, a ``{target}_q{q}`` column per quantile.
+
+    A point forecast's columns keep the forecasts' dtype (``float32`` for a model trained in
+    single precision, the default); sample means and quantiles are ``float64``.
 
     Parameters
     ----------
@@ -835,8 +844,11 @@ def forecasts_to_table(
         data[columns.id] = np.repeat(np.asarray(list(ids), dtype=object), length)
     data[columns.time] = times
     flat = values.reshape(len(forecasts) * length, len(targets), -1)
+    # a point forecast keeps the precision of the model's output: a float32 model's values
+    # are written as float32 ("8.882681"), not with the float64 digits the cast made up
+    precision = forecasts[0].dtype if flat.shape[2] == 1 else np.float64
     for i, target in enumerate(targets):
-        data[target] = flat[:, i, :].mean(axis=1)
+        data[target] = flat[:, i, :].mean(axis=1).astype(precision, copy=False)
         if flat.shape[2] > 1:
             for q in quantiles:
                 data[f"{target}_q{q:g}"] = np.quantile(flat[:, i, :], q, axis=1)

@@ -17,13 +17,9 @@ from darts.utils.data.torch_datasets.utils import (
     PLModuleOutput,
     TorchTrainingSample,
 )
-from torch import nn
 
-from cnforecast.layers.circuit import Circuit
 from cnforecast.layers.config import CircuitConfig, ReadoutKind
-from cnforecast.layers.patch_embedding import PatchEmbedding
-from cnforecast.layers.port_assignment import PortAssignment
-from cnforecast.layers.readout import Readout
+from cnforecast.layers.network import LAYER_NAMES, CircuitLayers, CircuitNetwork, NetworkShape
 from cnforecast.layers.wiring import CircuitGraph, build_wiring
 from cnforecast.models.recipe import DEFAULT_TRAINING
 from cnforecast.models.windows import WindowsMixin
@@ -33,8 +29,13 @@ logger = logging.getLogger(__name__)
 _DEFAULTS = CircuitConfig()
 
 
-class _CircuitNetModule(PLForecastingModule):
-    """Lightning module holding the CircuitNet layers; sizes come from a training sample."""
+class _CircuitNetModule(CircuitLayers, PLForecastingModule):
+    """Lightning module holding the CircuitNet layers; sizes come from a training sample.
+
+    The layers and their forward pass are :class:`~cnforecast.layers.network.CircuitLayers`'
+    (shared with the darts-free :class:`~cnforecast.layers.network.CircuitNetwork`); darts
+    adds the reversible instance normalisation around :meth:`forward` (``io_processor``).
+    """
 
     def __init__(
         self,
@@ -47,110 +48,35 @@ class _CircuitNetModule(PLForecastingModule):
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
-        self.torch_compile = torch_compile
-        self._compiled: list = []  # the compiled circuit, kept out of the module tree
-        self.config = config
         self.nr_params = nr_params
-        lookback, horizon = self.input_chunk_length, self.output_chunk_length
-        d = config.d_model
-        self.patch_embedding = PatchEmbedding(lookback, config.patch_len, config.stride, 1, d)
-        n_patches = self.patch_embedding.n_patches
-        # past and historic future covariates: embedded per patch, added to every component
-        self.covariate_embedding = (
-            PatchEmbedding(
-                lookback, config.patch_len, config.stride, past_cov_dim, d, positional=False
-            )
-            if past_cov_dim
-            else None
-        )
-        self.port_assignment = PortAssignment(n_patches, config.n_units, config.n_ports)
-        self.circuit = Circuit(config)
-        self.readout = Readout(
-            n_units=config.n_units,
-            unit_features=config.read_neurons * d,
-            horizon=horizon,
-            steps=config.circuit_steps(lookback, horizon),
-            nr_params=nr_params,
-            rank=config.readout_rank,
+        shape = NetworkShape(
+            input_chunk_length=self.input_chunk_length,
+            output_chunk_length=self.output_chunk_length,
+            past_cov_dim=past_cov_dim,
             future_cov_dim=future_cov_dim,
             static_cov_dim=static_cov_dim,
-            hidden=d,
-            dropout=config.dropout,
+            nr_params=nr_params,
         )
-        # the linear path from the (normalised) window straight to the horizon
-        self.skip = nn.Linear(lookback, horizon * nr_params) if config.linear_skip else None
+        self.build_layers(config, shape, torch_compile)
 
     def __getstate__(self) -> dict:
         # compiled code is rebuilt after loading, never pickled
         return {**super().__getstate__(), "_compiled": []}
 
-    def _run_circuit(self, ports: torch.Tensor) -> torch.Tensor:
-        """The circuit, through ``torch.compile`` when asked and possible, else eagerly."""
-        if not self.torch_compile:
-            return self.circuit(ports)
-        if not self._compiled:
-            backend = "inductor" if self.torch_compile is True else self.torch_compile
-            self._compiled.append(
-                torch.compile(self.circuit, backend=backend, dynamic=True, fullgraph=True)
-            )
-        try:
-            return self._compiled[0](ports)
-        except Exception as error:  # no compiler, unsupported device or operator, ...
-            logger.warning(
-                "torch.compile failed (%s: %s); CircuitNet runs eagerly instead.",
-                type(error).__name__,
-                str(error).splitlines()[0] if str(error) else "",
-            )
-            self.torch_compile = False
-            return self.circuit(ports)
-
     @io_processor
     def forward(self, x_in: PLModuleInput) -> PLModuleOutput:
         # B: batch, L: input_chunk_length, H: output_chunk_length, C: target components,
         # X: past + historic future covariate components, F: future covariate components,
-        # S: static covariates per component, G = B * C sequences (channel independence),
-        # Np: patches, M: units, N: neurons per unit, P: ports per unit, K: read neurons
-        # per unit (N or P), D: state size, R: likelihood parameters (nr_params).
-        target = x_in.past_target  # (B, L, C)
-        b, _, c = target.shape
-        # (B, L, C) -> (B, C, L) -> (G, L, 1)
-        sequences = target.transpose(1, 2).reshape(b * c, -1, 1)
-        # (G, L, 1) -> (G, Np, D)
-        patches = self.patch_embedding(sequences)
-        if self.covariate_embedding is not None:
-            covariates = torch.cat(
-                [
-                    t
-                    for t in (x_in.past_covariates, x_in.historic_future_covariates)
-                    if t is not None
-                ],
-                dim=2,
-            )  # (B, L, X)
-            # (B, L, X) -> (B, Np, D) -> (B, 1, Np, D), added to (B, C, Np, D) -> (G, Np, D)
-            cov = self.covariate_embedding(covariates).unsqueeze(1)
-            patches = (patches.view(b, c, *patches.shape[1:]) + cov).flatten(0, 1)
-        # (G, Np, D) -> (G, M, P, D)
-        ports = self.port_assignment(patches)
-        # (G, M, P, D) -> (G, M, N, D)
-        states = self._run_circuit(ports)
-        if self.config.readout == "ports":
-            # output ports only: (G, M, N, D) -> (G, M, P, D)
-            states = states[:, :, -self.config.n_ports :]
-        future = x_in.future_covariates
-        if future is not None:
-            # (B, H, F) -> (G, H, F): the same future covariates for every component
-            future = future.repeat_interleave(c, dim=0)
-        static = x_in.static_covariates
-        if static is not None:
-            # (B, C or 1, S) -> (B, C, S) -> (G, S): a component's own static covariates
-            static = static.expand(b, c, -1).reshape(b * c, -1)
-        # (G, M, K, D) -> (G, H, R)
-        out = self.readout(states, future, static)
-        if self.skip is not None:
-            # (G, L, 1) -> (G, L) -> (G, H * R) -> (G, H, R)
-            out = out + self.skip(sequences.squeeze(-1)).view_as(out)
-        # (G, H, R) -> (B, C, H, R) -> (B, H, C, R)
-        prediction = out.view(b, c, self.output_chunk_length, self.nr_params).transpose(1, 2)
+        # S: static covariates per component, R: likelihood parameters (nr_params).
+        covariates = [
+            t for t in (x_in.past_covariates, x_in.historic_future_covariates) if t is not None
+        ]
+        prediction = self.run_layers(
+            x_in.past_target,  # (B, L, C)
+            torch.cat(covariates, dim=2) if covariates else None,  # (B, L, X)
+            x_in.future_covariates,  # (B, H, F)
+            x_in.static_covariates,  # (B, C or 1, S)
+        )  # (B, H, C, R)
         return PLModuleOutput(prediction=prediction)
 
 
@@ -406,6 +332,41 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
     @property
     def supports_likelihood_parameter_prediction(self) -> bool:
         return True
+
+    def export_network(self) -> CircuitNetwork:
+        """The trained layers as a plain torch module, for inference without darts.
+
+        The returned :class:`~cnforecast.layers.network.CircuitNetwork` holds a copy of the
+        weights (and of the reversible instance normalisation) and gives this model's
+        forecasts; save it with :func:`cnforecast.inference.save_network` and forecast with
+        :class:`cnforecast.inference.NetworkPredictor`. ``cnforecast fit`` writes it into
+        every model directory.
+
+        Examples
+        --------
+        >>> from darts.datasets import AirPassengersDataset  # doctest: +SKIP
+        >>> model = CircuitNetModel(24, 12, n_epochs=1).fit(series)  # doctest: +SKIP
+        >>> network = model.export_network()  # doctest: +SKIP
+        >>> network(torch.randn(8, 24, 1)).shape  # (B, H, C, R)  # doctest: +SKIP
+        torch.Size([8, 12, 1, 1])
+        """
+        module = self.model
+        if module is None:
+            raise ValueError("the model has no trained network yet: call fit() (or load a model)")
+        rin = module.rin
+        network = CircuitNetwork(
+            module.config,
+            module.network_shape,
+            n_targets=module.n_targets,
+            instance_norm=None if rin is None else {"eps": rin.eps, "affine": rin.affine},
+        )
+        weights = {
+            key: value
+            for key, value in module.state_dict().items()
+            if key.split(".")[0] in (*LAYER_NAMES, "rin")
+        }
+        network.to(module.dtype).load_state_dict(weights, strict=True)
+        return network.eval()
 
     def circuit_graph(self) -> CircuitGraph:
         """The wiring between units.

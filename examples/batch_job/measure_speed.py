@@ -1,0 +1,112 @@
+"""Measure ``cnforecast forecast-batch`` file to file, start-up included.
+
+Writes 3,000 hourly series (``--files`` CSV files of ``--series`` series, long tables with
+an id column, 120 rows a series) and a training table, trains a CircuitNet (L = 96, H = 24,
+one epoch: the speed does not depend on the training), then runs each command ``--runs``
+times in a fresh process and prints the minimum, median and maximum wall time and series/s:
+
+- ``import torch`` alone (how fast the machine is right now: the floor of any torch job),
+- ``forecast-batch`` with the darts-free network (the default) and with the darts model.
+
+Usage (from the repository root)::
+
+    python examples/batch_job/measure_speed.py --work /tmp/batch-speed
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+def series_table(first: int, count: int, length: int, rng: np.random.Generator) -> pd.DataFrame:
+    """``count`` hourly series with a daily cycle, a level of their own and noise."""
+    t = np.arange(length)
+    frames = [
+        pd.DataFrame(
+            {
+                "id": f"s{first + i:05d}",
+                "time": pd.date_range("2024-01-01", periods=length, freq="h"),
+                "y": np.round(
+                    10
+                    + 5 * np.sin(2 * np.pi * t / 24 + rng.uniform(0, 6))
+                    + rng.normal(0, 0.5, length),
+                    3,
+                ),
+            }
+        )
+        for i in range(count)
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def timed(command: list[str], runs: int, before=None) -> list[float]:
+    """Wall times of ``runs`` runs of ``command`` (``before()`` is called before each)."""
+    times = []
+    for _ in range(runs):
+        if before is not None:
+            before()
+        start = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--work", type=Path, default=Path("batch-speed"), help="work folder")
+    parser.add_argument("--files", type=int, default=30)
+    parser.add_argument("--series", type=int, default=100, help="series per file")
+    parser.add_argument("--runs", type=int, default=9)
+    args = parser.parse_args()
+
+    rng = np.random.default_rng(0)
+    work = args.work
+    inputs = work / "in"
+    inputs.mkdir(parents=True, exist_ok=True)
+    series_table(0, 20, 400, rng).to_csv(work / "train.csv", index=False)
+    for f in range(args.files):
+        table = series_table(f * args.series, args.series, 120, rng)
+        table.to_csv(inputs / f"f{f:03d}.csv", index=False)
+    cli = [sys.executable, "-m", "cnforecast"]
+    model = work / "model"
+    if not model.exists():
+        subprocess.run(
+            [*cli, "fit", "--data", str(work / "train.csv"), "--time-col", "time",
+             "--target-cols", "y", "--id-col", "id", "--input-chunk-length", "96",
+             "--output-chunk-length", "24", "--epochs", "1", "--accelerator", "cpu",
+             "--quiet", "--out", str(model)],
+            check=True,
+        )  # fmt: skip
+    n_series = args.files * args.series
+    out = work / "out"
+
+    def clear() -> None:
+        shutil.rmtree(out, ignore_errors=True)
+
+    batch = [*cli, "forecast-batch", "--model-dir", str(model), "--inputs", str(inputs),
+             "--out", str(out), "-n", "24", "--accelerator", "cpu", "--quiet"]  # fmt: skip
+    rows = [
+        ("import torch", timed([sys.executable, "-c", "import torch"], args.runs)),
+        ("forecast-batch (network)", timed(batch, args.runs, clear)),
+        ("forecast-batch --engine darts", timed([*batch, "--engine", "darts"], args.runs, clear)),
+    ]
+    print(f"{n_series} series in {args.files} files, {args.runs} runs each (wall time, seconds)")
+    print("| command | min | median | max | series/s at the median |")
+    print("|---|---|---|---|---|")
+    for name, times in rows:
+        median = statistics.median(times)
+        rate = f"{n_series / median:,.0f}" if name.startswith("forecast") else ""
+        print(f"| {name} | {min(times):.2f} | {median:.2f} | {max(times):.2f} | {rate} |")
+
+
+if __name__ == "__main__":
+    main()
