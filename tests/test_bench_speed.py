@@ -70,6 +70,11 @@ def test_ratios_are_taken_to_the_stated_reference(records):
     assert data_path[0]["ratio"] == pytest.approx(1.0)
     assert data_path[2]["ratio"] == pytest.approx(1.0)
     assert data_path[3]["reference"] == "circuitnet fit (darts dataset)"
+    many = {r["label"]: r for r in records if r["measure"] == "many_series"}
+    assert "circuitnet (network)" in many  # CircuitNet's darts-free predictor, beside darts'
+    network = many["circuitnet (network)"]
+    rate = network["series_per_second"] / many["circuitnet"]["series_per_second"]
+    assert network["reference"] == "circuitnet" and network["ratio"] == pytest.approx(rate)
 
 
 def test_sizes_and_table(records):

@@ -23,7 +23,9 @@ sizes that fit that device (:data:`SIZES`):
 ``test_windows``
     Every test window of the split forecast through ``historical_forecasts`` (seconds).
 ``many_series``
-    ``predict`` on many short hourly series (series/s).
+    ``predict`` on many short hourly series (series/s); for CircuitNet also its darts-free
+    network (:class:`~cnforecast.inference.predictor.NetworkPredictor`, what the jobs
+    use), with its ``ratio`` to darts' ``predict``.
 
 Each measurement writes one JSON record (:data:`SPEED_FIELDS`) with the device, the package
 versions and the git commit; a measurement that fails is recorded as ``failed`` and the
@@ -669,31 +671,45 @@ def _many_series(run: _Run) -> list[dict[str, Any]]:
     records = []
     for name in COMPARED:
         model = _fitted(run, name, many[: 4 * BATCH_SIZE])
-        seconds = []
-        for _ in range(run.sizes.predict_repeats):
-            with _timed(run.cuda) as elapsed:
-                out = model.predict(
-                    run.horizon, series=many, batch_size=run.sizes.predict_batch, verbose=False
+        predictors = [(name, model, "")]
+        if hasattr(model, "export_network"):  # CircuitNet: also its darts-free network
+            from cnforecast.inference import NetworkPredictor
+
+            device = "cuda" if run.cuda else "cpu"
+            network = NetworkPredictor(model.export_network(), device)
+            predictors.append((f"{name} (network)", network, ", darts-free network"))
+        for label, predictor, how in predictors:
+            seconds = []
+            for _ in range(run.sizes.predict_repeats):
+                with _timed(run.cuda) as elapsed:
+                    out = predictor.predict(
+                        run.horizon,
+                        series=many,
+                        batch_size=run.sizes.predict_batch,
+                        verbose=False,
+                    )
+                seconds.append(elapsed[0])
+            if len(out) != n:
+                raise AssertionError(f"{len(out)} forecasts for {n} series")
+            records.append(
+                dict(
+                    label=label,
+                    model=name,
+                    batch_size=run.sizes.predict_batch,
+                    n_components=1,
+                    n_series=n,
+                    n_params=training.count_parameters(model),
+                    predict_seconds=min(seconds),
+                    series_per_second=n / min(seconds),
+                    note=(
+                        f"predict n={run.horizon} on {n} hourly series of {length} steps"
+                        f"{how}, best of {run.sizes.predict_repeats}"
+                    ),
                 )
-            seconds.append(elapsed[0])
-        if len(out) != n:
-            raise AssertionError(f"{len(out)} forecasts for {n} series")
-        records.append(
-            dict(
-                label=name,
-                model=name,
-                batch_size=run.sizes.predict_batch,
-                n_components=1,
-                n_series=n,
-                n_params=training.count_parameters(model),
-                predict_seconds=min(seconds),
-                series_per_second=n / min(seconds),
-                note=(
-                    f"predict n={run.horizon} on {n} hourly series of {length} steps, "
-                    f"best of {run.sizes.predict_repeats}"
-                ),
             )
-        )
+        if len(predictors) > 1:  # the network's rate as a multiple of darts' predict
+            darts_rate = records[-2]["series_per_second"]
+            records[-1].update(reference=name, ratio=records[-1]["series_per_second"] / darts_rate)
     return records
 
 

@@ -139,8 +139,12 @@ class NetworkPredictor:
         num_samples: int = 1,
         batch_size: int | None = None,
         show_warnings: bool = False,
+        verbose: bool = False,
     ) -> TimeSeries | list[TimeSeries]:
-        """darts' ``predict`` for target-only series: one forecast ``TimeSeries`` per series."""
+        """darts' ``predict`` for target-only series: one forecast ``TimeSeries`` per series.
+
+        ``show_warnings`` and ``verbose`` are accepted for darts' signature; nothing is shown.
+        """
         from darts import TimeSeries
 
         if past_covariates is not None or future_covariates is not None:
