@@ -162,8 +162,9 @@ class Forecaster:
             if engine == "network":
                 raise ModelDirError(
                     f"{str(model_dir)!r} has no darts-free network for this model (only "
-                    "CircuitNet models without covariates or likelihood, written by "
-                    "cnforecast 0.3 or later, have one): use the darts model"
+                    "CircuitNet models without covariates or likelihood have one, in model "
+                    "directories written since network.pt exists): use --engine darts, or "
+                    "train the model again to get one"
                 )
         return load_model_dir(model_dir, inference_trainer_kwargs(accelerator, quiet))
 

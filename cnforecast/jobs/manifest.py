@@ -270,8 +270,8 @@ def load_network_dir(
     The forecaster predicts with :class:`~cnforecast.inference.predictor.NetworkPredictor`
     (torch only: neither darts' models nor Lightning are imported), giving the darts
     model's forecasts. ``None`` when the directory holds no network file (a model other
-    than CircuitNet, or written by cnforecast before 0.3) or the model uses covariates or a
-    likelihood: load it with :func:`load_model_dir`. It cannot backtest.
+    than CircuitNet, or written before network files existed) or the model uses covariates
+    or a likelihood: load it with :func:`load_model_dir`. It cannot backtest.
 
     Raises
     ------
