@@ -242,3 +242,22 @@ def test_forecast_batch_on_the_network_imports_neither_lightning_nor_darts_model
     assert done.returncode == 0, done.stderr
     assert "heavy: []" in done.stdout
     assert len(pd.read_csv(tmp_path / "out" / "x.csv")) == 2 * 4
+
+
+def test_a_model_without_instance_norm_exports_a_network_without_it(fitted):
+    _, series = fitted
+    model = CircuitNetModel(
+        24,
+        6,
+        n_epochs=1,
+        batch_size=16,
+        random_state=1,
+        pl_trainer_kwargs=TRAINER,
+        use_reversible_instance_norm=False,
+        **SMALL,
+    ).fit(series)
+    network = model.export_network()
+    assert network.rin is None
+    expected = model.predict(9, series, verbose=False)
+    for a, b in zip(expected, NetworkPredictor(network).predict(9, series)):
+        np.testing.assert_allclose(b.values(), a.values(), rtol=1e-6, atol=1e-6)
