@@ -118,10 +118,14 @@ def _wait_for(condition, proc, timeout=240.0) -> None:
     import time
 
     deadline = time.monotonic() + timeout
-    while not condition():
-        assert proc.poll() is None, "the job ended before it could be interrupted"
-        assert time.monotonic() < deadline, "timed out waiting for the job"
-        time.sleep(0.05)
+    try:
+        while not condition():
+            assert proc.poll() is None, "the job ended before it could be interrupted"
+            assert time.monotonic() < deadline, "timed out waiting for the job"
+            time.sleep(0.05)
+    except AssertionError:
+        proc.kill()  # never leave a job (and its Ray instance) running after a failure
+        raise
 
 
 def test_fit_stopped_by_sigterm_during_training_exits_143_and_writes_nothing(tmp_path):
@@ -156,6 +160,9 @@ def test_batch_interrupted_by_ctrl_c_exits_130_writes_its_summary_and_resumes(tm
     out = tmp_path / "out"
     args = ["forecast-batch", "--model-dir", str(trained_model_dir()), "--inputs", str(inputs)]
     args += ["--out", str(out), "-n", str(OCL), "--batch-size", "1", "--accelerator", "cpu"]
+    # one predict call per file (about 0.1 s each with the darts model): the job is still
+    # running when the signal comes, however fast the writing of the first file was
+    args += ["--series-per-call", "1"]
     proc, lines = _start([*args, "--quiet"])
     _wait_for(lambda: out.is_dir() and any(out.glob("s*.csv")), proc)
     proc.send_signal(signal.SIGINT)

@@ -143,7 +143,9 @@ def connect(address: str | None, num_cpus: int | None = None) -> Any:
         if address in (None, "", LOCAL):
             if num_cpus is not None:
                 kwargs["num_cpus"] = num_cpus
-            ray.init(**kwargs)
+            # always a new instance of this job's own: never join (and never be shut down
+            # with) another program's local instance that happens to run on this machine
+            ray.init(address="local", **kwargs)
         else:
             ray.init(address=address, **kwargs)
     except Exception as exc:  # ray raises ConnectionError, RuntimeError, ValueError...
