@@ -106,7 +106,7 @@ def test_the_exported_network_forecasts_what_darts_forecasts(fitted, n):
     got = predictor.predict(n, series)
     for a, b in zip(expected, got):
         np.testing.assert_allclose(b.values(), a.values(), rtol=1e-6, atol=1e-6)
-        assert b.time_index.equals(a.time_index)
+        assert b.time_index.equals(a.time_index) and b.time_index.name == a.time_index.name
         assert list(b.components) == list(a.components) and b.dtype == a.dtype
     single = predictor.predict(n, series[0])
     np.testing.assert_allclose(single.values(), got[0].values())

@@ -155,22 +155,26 @@ class NetworkPredictor:
         items = [series] if single else list(series)
         if not items:
             return []
+        forecasts = self.to_series(items, self.forecast(self.windows(items), n, batch_size))
+        return forecasts[0] if single else forecasts
+
+    def windows(self, series: Sequence[TimeSeries]) -> np.ndarray:
+        """The last ``L`` values of every series: ``(S, L, C)``."""
         lookback = self.input_chunk_length
-        for i, ts in enumerate(items):
+        for i, ts in enumerate(series):
             if len(ts) < lookback:
                 raise ValueError(
                     f"series {i} has {len(ts)} time steps; the model needs at least "
                     f"input_chunk_length={lookback}"
                 )
-        windows = np.stack([ts.values(copy=False)[-lookback:] for ts in items])
-        forecasts = self.to_series(items, self.forecast(windows, n, batch_size))
-        return forecasts[0] if single else forecasts
+        return np.stack([ts.values(copy=False)[-lookback:] for ts in series])
 
     @staticmethod
     def to_series(histories: Sequence[TimeSeries], values: np.ndarray) -> list[TimeSeries]:
         """``(S, n, C)`` forecasts as series that continue ``histories`` (their components,
         static covariates and time steps; values in the histories' precision)."""
         from darts import TimeSeries
+        from darts.utils.utils import generate_index
 
         indexes: dict[Any, Any] = {}  # series that end together share their future index
         values = values.astype(histories[0].dtype, copy=False) if len(histories) else values
@@ -178,8 +182,13 @@ class NetworkPredictor:
         for ts, block in zip(histories, values):
             key = (ts.end_time(), ts.freq)
             index = indexes.get(key)
-            if index is None:
-                index = indexes[key] = _future_index(ts, len(block))
+            if index is None:  # the steps after the end, as darts' predict makes them
+                index = indexes[key] = generate_index(
+                    start=ts.end_time() + ts.freq,
+                    length=len(block),
+                    freq=ts.freq,
+                    name=ts.time_index.name,
+                )
             out.append(
                 TimeSeries(
                     index,
@@ -190,14 +199,3 @@ class NetworkPredictor:
                 )
             )
         return out
-
-
-def _future_index(ts: TimeSeries, n: int) -> Any:
-    """The ``n`` time steps after the end of ``ts``."""
-    import pandas as pd
-
-    if ts.has_datetime_index:
-        return pd.date_range(start=ts.end_time() + ts.freq, periods=n, freq=ts.freq)
-    step = ts.freq
-    start = ts.end_time() + step
-    return pd.RangeIndex(start=start, stop=start + n * step, step=step)

@@ -322,15 +322,12 @@ class Forecaster:
         self, bundle: SeriesBundle, n: int, batch_size: int | None
     ) -> list[TimeSeries]:
         """:meth:`predict` with the darts-free network: scaling done on arrays, all at once."""
-        lookback = self.input_chunk_length
-        # (S, L, C): the last L values of every series, in the original units
-        history = np.stack([ts.values(copy=False)[-lookback:] for ts in bundle.targets])
-        mean, std = np.zeros(history.shape[2]), np.ones(history.shape[2])
-        if self.scaler is not None:
-            scale = self.scaler.targets
-            mean = np.array([scale.mean[name] for name in self.columns.targets])
-            std = np.array([scale.std[name] for name in self.columns.targets])
         try:
+            # (S, L, C): the last L values of every series, in the original units
+            history = self.model.windows(bundle.targets)
+            mean, std = np.zeros(history.shape[2]), np.ones(history.shape[2])
+            if self.scaler is not None:
+                mean, std = self.scaler.targets.vectors(self.columns.targets)
             values = self.model.forecast((history - mean) / std, n, batch_size)  # (S, n, C)
         except ValueError as exc:
             raise ForecastError(f"{bundle.source}: prediction failed: {exc}") from exc

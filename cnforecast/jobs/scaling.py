@@ -51,11 +51,13 @@ class StandardScaler:
             std={n: float(s) for n, s in zip(names, std)},
         )
 
+    def vectors(self, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The means and standard deviations of the components ``names``, in that order."""
+        return np.array([self.mean[n] for n in names]), np.array([self.std[n] for n in names])
+
     def _arrays(self, ts: TimeSeries) -> tuple[np.ndarray, np.ndarray]:
-        names = list(ts.components)
-        mean = np.array([self.mean[n] for n in names])[None, :, None]
-        std = np.array([self.std[n] for n in names])[None, :, None]
-        return mean, std
+        mean, std = self.vectors(list(ts.components))
+        return mean[None, :, None], std[None, :, None]
 
     def transform(self, ts: TimeSeries) -> TimeSeries:
         """Scale one series (any number of samples)."""
