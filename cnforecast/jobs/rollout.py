@@ -95,7 +95,8 @@ def check_finite(
     Parameters
     ----------
     values
-        One array per series, time first: ``(time, components[, samples])``.
+        One array per series, time first: ``(time, components[, samples])`` (or one array
+        with the series first).
     ids
         The series ids (``None`` for a table without id column).
     output_chunk_length
@@ -103,6 +104,8 @@ def check_finite(
     source
         The input, for the message.
     """
+    if isinstance(values, np.ndarray) and np.isfinite(values).all():
+        return  # one array for every series: one check (the loop below names the culprit)
     for key, array in zip(ids, values):
         array = np.asarray(array)
         finite = np.isfinite(array.reshape(len(array), -1)).all(axis=1)
