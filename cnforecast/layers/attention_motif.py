@@ -23,9 +23,9 @@ class AttentionMotif(nn.Module):
     :data:`MAX_FUSED_BATCH` batch-heads, which wide series reach at ordinary batch sizes,
     so larger batches use two small batched matrix products instead: the same arithmetic,
     no batch limit. On the CPU the matrix products always run: with N = 6 neurons and heads
-    of 16 they are 10-20 % faster than torch's CPU flash-attention kernel (training and
-    inference, measured on this project's 2-core machine), and the CPU tests cover the path
-    every large batch takes on a GPU.
+    of 16 they were faster than torch's CPU flash-attention kernel (see
+    ``docs/architecture.md``), and the CPU tests cover the path every large batch takes on
+    a GPU.
     """
 
     #: ``D x D`` maps this term takes from the fused projection (query, key, value).
