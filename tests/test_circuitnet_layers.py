@@ -7,6 +7,7 @@ import pytest
 import torch
 from darts.utils.data.torch_datasets.utils import PLModuleInput, TorchTrainingSample
 from darts.utils.likelihood_models import GaussianLikelihood, QuantileRegression
+from torch.nn import functional as F
 
 from cnforecast import CircuitNetModel
 from cnforecast.layers import (
@@ -185,6 +186,22 @@ def test_patch_embedding_covers_the_whole_window():
         out = emb(x) - emb.proj.bias
     assert torch.allclose(out[:, :-1], torch.zeros_like(out[:, :-1]))
     assert out[:, -1].abs().sum() > 0
+
+
+@pytest.mark.parametrize(
+    ("lookback", "patch_len", "stride"), [(96, 16, 8), (25, 4, 3), (10, 16, 8)]
+)
+def test_patch_embedding_cuts_the_patches_unfold_cuts(lookback, patch_len, stride):
+    # patches are gathered by index (exportable to ONNX); they must be unfold's, in order
+    emb = PatchEmbedding(lookback, patch_len, stride, in_features=2, d_model=4)
+    x = torch.randn(3, lookback, 2)
+    padded = F.pad(x.transpose(1, 2), (0, emb.pad), mode="replicate")
+    expected = (
+        padded.unfold(-1, patch_len, stride).permute(0, 2, 1, 3).reshape(3, emb.n_patches, -1)
+    )
+    with torch.no_grad():
+        assert torch.equal(emb(x), emb.proj(expected) + emb.position)
+    assert "steps" not in emb.state_dict()  # saved models keep their keys
 
 
 def test_port_assignment_keeps_time_order():

@@ -46,10 +46,12 @@ def _start(text: str) -> float | int:
     return value
 
 
-def _job(parser: argparse.ArgumentParser, func: Any) -> None:
-    from cnforecast.cli.startup import JOB_LIBRARIES
+def _job(parser: argparse.ArgumentParser, func: Any, predicts: bool = False) -> None:
+    """Set the command's function; ``predicts``: its engine decides what to import first."""
+    from cnforecast.cli.startup import JOB_LIBRARIES, predict_libraries
 
-    parser.set_defaults(func=func, usage_status=JOB_USAGE_STATUS, preload=JOB_LIBRARIES)
+    preload = predict_libraries if predicts else JOB_LIBRARIES
+    parser.set_defaults(func=func, usage_status=JOB_USAGE_STATUS, preload=preload)
 
 
 def _common(
@@ -203,7 +205,7 @@ def _register_predict(subparsers: argparse._SubParsersAction) -> None:
     _engine_arg(p)
     p.add_argument("--out", required=True, help="forecast table to write (.csv or .parquet)")
     _common(p)
-    _job(p, _predict)
+    _job(p, _predict, predicts=True)
 
 
 def _rollout_arg(parser: argparse.ArgumentParser) -> None:
@@ -218,11 +220,12 @@ def _rollout_arg(parser: argparse.ArgumentParser) -> None:
 def _engine_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--engine",
-        choices=("auto", "darts", "network"),
+        choices=("auto", "darts", "network", "onnx"),
         default="auto",
         help="what predicts: the darts-free network of a CircuitNet model without covariates "
-        "or likelihood (same forecasts, seconds less start-up), else the darts model (auto, "
-        "the default); darts or network to insist",
+        "or likelihood (same forecasts, seconds less start-up), through ONNX Runtime on the "
+        "CPU where the model directory has network.onnx and onnxruntime is installed, else "
+        "torch; else the darts model (auto, the default); darts, network or onnx to insist",
     )
 
 
@@ -369,7 +372,7 @@ def _register_batch(subparsers: argparse._SubParsersAction) -> None:
         help="Ray workers, each loading the model once (default: one per CPU of the cluster)",
     )
     _common(p, overwrite_help="recompute outputs that exist instead of skipping them")
-    _job(p, _batch)
+    _job(p, _batch, predicts=True)
 
 
 def _batch(args: argparse.Namespace) -> int:

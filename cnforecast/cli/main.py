@@ -143,7 +143,8 @@ def main(argv: Sequence[str] | None = None, *, process: bool = False) -> int:
     if process and getattr(args, "preload", None):
         from cnforecast.cli.startup import preload
 
-        preload(args.preload)
+        # a list of modules, or a function of the arguments that gives one
+        preload(args.preload(args) if callable(args.preload) else args.preload)
     quiet = getattr(args, "quiet", False)
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
     logging.basicConfig(

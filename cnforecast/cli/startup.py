@@ -16,11 +16,22 @@ import gc
 import importlib
 from collections.abc import Iterable
 
-__all__ = ["JOB_LIBRARIES", "preload"]
+__all__ = ["JOB_LIBRARIES", "PREDICT_LIBRARIES", "predict_libraries", "preload"]
 
 #: What every job command imports first (the darts models and Lightning are imported later,
 #: only when the darts model is loaded).
 JOB_LIBRARIES = ("numpy", "pandas", "torch", "darts")
+#: What ``predict`` and ``forecast-batch`` import first when ONNX Runtime predicts: no torch.
+PREDICT_LIBRARIES = ("numpy", "pandas", "darts", "onnxruntime")
+
+
+def predict_libraries(args) -> tuple[str, ...]:
+    """The libraries of a ``predict`` or ``forecast-batch`` command: torch only if its
+    engine needs it (:func:`cnforecast.jobs.engines.engine_of_dir`)."""
+    from cnforecast.jobs.engines import engine_of_dir
+
+    engine = engine_of_dir(args.model_dir, args.engine, args.accelerator)
+    return PREDICT_LIBRARIES if engine == "onnx" else JOB_LIBRARIES
 
 
 def preload(modules: Iterable[str]) -> None:

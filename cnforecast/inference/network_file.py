@@ -30,7 +30,7 @@ from typing import Any
 import torch
 
 from cnforecast.engine.provenance import atomic_file
-from cnforecast.errors import CnforecastError
+from cnforecast.inference.errors import NetworkFileError
 from cnforecast.layers.config import CircuitConfig
 from cnforecast.layers.network import CircuitNetwork, NetworkShape
 
@@ -48,10 +48,6 @@ FORMAT_NAME = "cnforecast-network"
 FORMAT_VERSION = 1
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
-
-
-class NetworkFileError(CnforecastError):
-    """A network file that cannot be used: missing, corrupted or of another format."""
 
 
 def network_record(network: CircuitNetwork) -> dict[str, Any]:

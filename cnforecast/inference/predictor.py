@@ -1,51 +1,45 @@
-"""Forecasts from a :class:`~cnforecast.layers.network.CircuitNetwork`, darts' way, without darts.
+"""Forecasts from a trained CircuitNet network, darts' way, without darts' models.
 
 :class:`NetworkPredictor` takes the last ``L`` values of each series, runs the network in
 batches and, for ``n`` beyond the horizon ``H``, feeds its forecasts back as darts'
 ``predict`` does (auto-regressive roll-outs of ``H`` steps), so its forecasts are darts'
 (``tests/test_inference.py``). It serves networks without covariates and without a
 likelihood; anything else goes through the darts model.
+
+The network runs behind a *runner*, a callable from ``(b, L, C)`` windows to ``(b, H, C)``
+forecasts (numpy arrays): :class:`~cnforecast.inference.torch_runner.TorchRunner` (torch,
+on any device) or :class:`~cnforecast.inference.onnx_file.OnnxRunner` (ONNX Runtime, no
+torch). This module imports neither.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-import torch
-
-from cnforecast.layers.network import CircuitNetwork
 
 if TYPE_CHECKING:
     from darts import TimeSeries
 
-__all__ = ["DEFAULT_BATCH_SIZE", "NetworkPredictor", "inference_device"]
+    from cnforecast.layers.network import CircuitNetwork
+
+__all__ = ["DEFAULT_BATCH_SIZE", "NetworkPredictor", "Runner"]
 
 #: Windows per forward pass when the caller gives no batch size.
 DEFAULT_BATCH_SIZE = 1024
 
 
-def inference_device(accelerator: str = "auto") -> torch.device:
-    """The torch device for a Lightning-style accelerator name (``auto``, ``cpu``, ``gpu``).
+class Runner(Protocol):
+    """Runs a point-forecast network on arrays: ``(b, L, C)`` -> ``(b, H, C)``."""
 
-    Examples
-    --------
-    >>> inference_device("cpu")
-    device(type='cpu')
-    """
-    name = (accelerator or "auto").lower()
-    if name == "cpu":
-        return torch.device("cpu")
-    if name in ("gpu", "cuda"):
-        if not torch.cuda.is_available():
-            raise ValueError(f"accelerator {accelerator!r} was asked for, but torch sees no GPU")
-        return torch.device("cuda")
-    if name == "mps":
-        return torch.device("mps")
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    raise ValueError(f"unknown accelerator {accelerator!r}: use cpu, gpu or auto")
+    engine: str
+    input_chunk_length: int
+    output_chunk_length: int
+    n_targets: int | None
+    dtype: np.dtype
+
+    def __call__(self, windows: np.ndarray) -> np.ndarray: ...
 
 
 class NetworkPredictor:
@@ -54,14 +48,16 @@ class NetworkPredictor:
     Parameters
     ----------
     network
-        A trained network without covariates and with one output per step (no likelihood).
+        A trained :class:`~cnforecast.layers.network.CircuitNetwork` without covariates
+        and with one output per step (no likelihood), run by torch; or a :class:`Runner`
+        (such as :class:`~cnforecast.inference.onnx_file.OnnxRunner`).
     device
-        Where to run it.
+        Where torch runs the network.
 
     Examples
     --------
     >>> from cnforecast.layers.config import CircuitConfig
-    >>> from cnforecast.layers.network import NetworkShape
+    >>> from cnforecast.layers.network import CircuitNetwork, NetworkShape
     >>> net = CircuitNetwork(CircuitConfig(d_model=8, n_heads=2), NetworkShape(32, 8))
     >>> NetworkPredictor(net).forecast(np.random.rand(3, 40, 2), n=20).shape
     (3, 20, 2)
@@ -69,23 +65,30 @@ class NetworkPredictor:
 
     supports_probabilistic_prediction = False
 
-    def __init__(self, network: CircuitNetwork, device: str | torch.device = "cpu") -> None:
-        shape = network.network_shape
-        if shape.past_cov_dim or shape.future_cov_dim or shape.static_cov_dim:
-            raise ValueError("NetworkPredictor forecasts networks without covariates only")
-        if shape.nr_params != 1:
-            raise ValueError("NetworkPredictor gives point forecasts: the network has a likelihood")
-        self.device = torch.device(device)
-        self.network = network.to(self.device).eval()
-        self.dtype = next(network.parameters()).dtype
+    def __init__(self, network: CircuitNetwork | Runner, device: Any = "cpu") -> None:
+        self.runner: Runner
+        if hasattr(network, "network_shape"):  # a CircuitNetwork: torch runs it
+            from cnforecast.inference.torch_runner import TorchRunner
+
+            self.runner = TorchRunner(network, device)  # type: ignore[arg-type]
+        elif device != "cpu":
+            raise ValueError("a runner runs where it was built: give no device with it")
+        else:
+            self.runner = network  # type: ignore[assignment]
+        self.dtype = self.runner.dtype
+
+    @property
+    def engine(self) -> str:
+        """What runs the network: ``"network"`` (torch) or ``"onnx"`` (ONNX Runtime)."""
+        return self.runner.engine
 
     @property
     def input_chunk_length(self) -> int:
-        return self.network.network_shape.input_chunk_length
+        return self.runner.input_chunk_length
 
     @property
     def output_chunk_length(self) -> int:
-        return self.network.network_shape.output_chunk_length
+        return self.runner.output_chunk_length
 
     def forecast(self, windows: np.ndarray, n: int, batch_size: int | None = None) -> np.ndarray:
         """``(B, T, C)`` histories (``T >= L``, the last ``L`` steps are used) -> ``(B, n, C)``."""
@@ -95,25 +98,30 @@ class NetworkPredictor:
                 f"expected histories of shape (series, time >= {lookback}, components), got "
                 f"{windows.shape}"
             )
+        targets = self.runner.n_targets
+        if targets is not None and windows.shape[2] != targets:
+            raise ValueError(
+                f"the network forecasts {targets} target component(s), got windows with "
+                f"{windows.shape[2]}"
+            )
         if n < 1:
             raise ValueError(f"n must be at least 1, got {n}")
         batch_size = batch_size or DEFAULT_BATCH_SIZE
-        history = torch.as_tensor(windows[:, -lookback:], dtype=self.dtype)
-        parts = []
-        with torch.inference_mode():
-            for start in range(0, len(history), batch_size):
-                x = history[start : start + batch_size].to(self.device)
-                parts.append(self._roll_out(x, n).cpu())
-        return torch.cat(parts).numpy()
+        history = np.ascontiguousarray(windows[:, -lookback:], dtype=self.dtype)
+        parts = [
+            self._roll_out(history[start : start + batch_size], n)
+            for start in range(0, len(history), batch_size)
+        ]
+        return np.concatenate(parts) if parts else np.empty((0, n, windows.shape[2]), self.dtype)
 
-    def _roll_out(self, x: torch.Tensor, n: int) -> torch.Tensor:
+    def _roll_out(self, x: np.ndarray, n: int) -> np.ndarray:
         """``(b, L, C)`` windows -> ``(b, n, C)``, chunk after chunk as darts' ``predict``.
 
         As darts does, the last chunk ends exactly at ``max(n, H)``: when ``n`` is not a
         multiple of H, the chunk before it is cut short and the last one starts earlier.
         """
         lookback, horizon = self.input_chunk_length, self.output_chunk_length
-        out = self.network(x)[..., 0]  # (b, H, C, 1) -> (b, H, C)
+        out = self.runner(x)  # (b, H, C)
         chunks, length, roll = [out], horizon, horizon
         target = max(n, horizon)
         while length < target:
@@ -122,13 +130,13 @@ class NetworkPredictor:
                 roll, length = roll - spill, length - spill
                 chunks[-1] = chunks[-1][:, :roll]
             if lookback >= roll:
-                x = torch.cat([x[:, roll:], out[:, :roll]], dim=1)
+                x = np.concatenate([x[:, roll:], out[:, :roll]], axis=1)
             else:
-                x = out[:, -lookback:]
-            out = self.network(x)[..., 0]
+                x = np.ascontiguousarray(out[:, -lookback:])
+            out = self.runner(x)
             chunks.append(out)
             length += horizon
-        return torch.cat(chunks, dim=1)[:, :n]
+        return np.concatenate(chunks, axis=1)[:, :n]
 
     def predict(
         self,

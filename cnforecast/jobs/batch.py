@@ -31,8 +31,9 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from cnforecast.jobs.engines import Engine
 from cnforecast.jobs.errors import JobError
-from cnforecast.jobs.forecaster import DEFAULT_QUANTILES, Engine, Forecaster
+from cnforecast.jobs.forecaster import DEFAULT_QUANTILES, Forecaster
 from cnforecast.jobs.io import TABLE_FORMATS, atomic_write_text, write_table
 from cnforecast.jobs.output_paths import check_writable, is_input, resolved_inputs
 from cnforecast.jobs.predict import check_quantiles, open_model

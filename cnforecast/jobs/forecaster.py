@@ -14,14 +14,15 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from darts import TimeSeries
 
 from cnforecast.engine.metrics import error_metrics
-from cnforecast.jobs.errors import ForecastError, ModelDirError
+from cnforecast.jobs.engines import ENGINES, Engine
+from cnforecast.jobs.errors import ForecastError
 from cnforecast.jobs.rollout import MAX_ROLLOUTS, check_finite, check_horizon
 from cnforecast.jobs.scaling import BundleScaler
 from cnforecast.jobs.tabular import (
@@ -50,9 +51,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: What predicts: ``"darts"`` the darts model; ``"network"`` the darts-free network
-#: (CircuitNet without covariates or likelihood); ``"auto"`` the network where it can.
-Engine = Literal["auto", "darts", "network"]
 
 DEFAULT_QUANTILES: tuple[float, ...] = (0.1, 0.5, 0.9)
 #: Samples drawn from a probabilistic model when ``num_samples`` is not given.
@@ -147,25 +145,19 @@ class Forecaster:
 
         ``engine="auto"`` predicts with the darts-free network where the directory has one
         and the model has no covariates and no likelihood (the same forecasts, without
-        importing darts' models and Lightning: seconds less start-up), else with the darts
-        model; ``"network"`` insists on the network; ``"darts"`` (the default) always loads
-        the darts model, which also backtests.
+        importing darts' models and Lightning: seconds less start-up), through ONNX Runtime
+        where it can, else with the darts model; ``"network"`` and ``"onnx"`` insist on one
+        of them; ``"darts"`` (the default) always loads the darts model, which also
+        backtests. See :mod:`cnforecast.jobs.engines`.
         """
         from cnforecast.jobs.manifest import load_model_dir, load_network_dir
 
-        if engine not in ("auto", "darts", "network"):
-            raise ValueError(f"engine must be auto, darts or network, got {engine!r}")
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}; got {engine!r}")
         if engine != "darts":
-            loaded = load_network_dir(model_dir, accelerator)
+            loaded = load_network_dir(model_dir, accelerator, engine)
             if loaded is not None:
                 return loaded
-            if engine == "network":
-                raise ModelDirError(
-                    f"{str(model_dir)!r} has no darts-free network for this model (only "
-                    "CircuitNet models without covariates or likelihood have one, in model "
-                    "directories written since network.pt exists): use --engine darts, or "
-                    "train the model again to get one"
-                )
         return load_model_dir(model_dir, inference_trainer_kwargs(accelerator, quiet))
 
     @property

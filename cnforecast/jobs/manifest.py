@@ -10,6 +10,10 @@ A model directory holds
     (:mod:`cnforecast.inference.network_file`), read back without darts or Lightning and
     without unpickling code; ``predict`` and ``forecast-batch`` forecast with it when the
     model has no covariates and no likelihood (:func:`load_network_dir`).
+``network.onnx``
+    The same network as an ONNX graph (:mod:`cnforecast.inference.onnx_file`), written
+    when the ``onnx`` extra is installed; run by ONNX Runtime without torch. Which of the
+    three predicts is decided by :func:`cnforecast.jobs.engines.resolve_engine`.
 ``manifest.json``
     Everything needed to use the model on new data: the format version, the cnforecast,
     darts, torch and Python versions that wrote it, the model name, class and parameters,
@@ -59,6 +63,8 @@ MODEL_FILE = "model.pt"
 CHECKPOINT_FILE = MODEL_FILE + ".ckpt"
 #: The darts-free network (:mod:`cnforecast.inference.network_file`), CircuitNet only.
 NETWORK_FILE = "network.pt"
+#: The same network as an ONNX graph (:mod:`cnforecast.inference.onnx_file`).
+ONNX_FILE = "network.onnx"
 
 
 #: What :func:`load_model_dir` returns (the name of earlier versions).
@@ -143,31 +149,53 @@ def save_model_dir(
     out = Path(out)
     with atomic_directory(out, overwrite=overwrite, marker=MANIFEST_FILE) as tmp:
         model.save(str(tmp / MODEL_FILE), clean=True)
-        network = _save_network(model, tmp)
+        _save_network(model, tmp)
         files = {
             name: sha256_file(tmp / name)
-            for name in (MODEL_FILE, CHECKPOINT_FILE, NETWORK_FILE)
+            for name in (MODEL_FILE, CHECKPOINT_FILE, NETWORK_FILE, ONNX_FILE)
             if (tmp / name).exists()
         }
         if CHECKPOINT_FILE not in files:
             raise ModelDirError("the model has no weights to save: was it trained?")
-        record = {**manifest, "files": files}
-        if network:
-            record["model"] = {**manifest["model"], "network": NETWORK_FILE}
+        # the model record names the network files this directory holds, and no others
+        model_record = {k: v for k, v in manifest["model"].items() if k not in ("network", "onnx")}
+        for key, name in (("network", NETWORK_FILE), ("onnx", ONNX_FILE)):
+            if name in files:
+                model_record[key] = name
+        record = {**manifest, "model": model_record, "files": files}
         atomic_write_text(tmp / MANIFEST_FILE, json.dumps(record, indent=2) + "\n")
     logger.info("saved the model to %s", out)
     return out
 
 
-def _save_network(model: TorchForecastingModel, folder: Path) -> bool:
-    """Write the darts-free network of a model that can export one; whether it did."""
+def _save_network(model: TorchForecastingModel, folder: Path) -> None:
+    """Write the darts-free network of a model that can export one, and its ONNX graph.
+
+    The ONNX graph is written for a float32 point-forecast network without covariates when
+    the ``onnx`` extra is installed. An export that fails is logged and skipped: the
+    trained model is never lost for it (the torch network predicts instead).
+    """
     export = getattr(model, "export_network", None)
     if export is None or getattr(model, "model", None) is None:
-        return False
+        return
     from cnforecast.inference.network_file import save_network
+    from cnforecast.inference.onnx_file import onnx_export_available, save_onnx
 
-    save_network(export(), folder / NETWORK_FILE)
-    return True
+    network = export()
+    save_network(network, folder / NETWORK_FILE)
+    shape = network.network_shape
+    point = shape.nr_params == 1 and not (
+        shape.past_cov_dim or shape.future_cov_dim or shape.static_cov_dim
+    )
+    if not point or str(next(network.parameters()).dtype) != "torch.float32":
+        return
+    if not onnx_export_available():
+        logger.info("no network.onnx: install the onnx extra for the fastest prediction start")
+        return
+    try:
+        save_onnx(network, folder / ONNX_FILE)
+    except Exception as exc:  # the exporter fails in many ways; the model itself is saved
+        logger.warning("network.onnx was not written (%s: %s)", type(exc).__name__, exc)
 
 
 def save_on_other_rank(model: TorchForecastingModel) -> None:
@@ -263,43 +291,43 @@ def _forecaster(model: Any, manifest: dict[str, Any], model_dir: Path) -> Foreca
 
 
 def load_network_dir(
-    model_dir: str | os.PathLike[str], accelerator: str = "auto"
+    model_dir: str | os.PathLike[str], accelerator: str = "auto", engine: str = "auto"
 ) -> Forecaster | None:
     """A model directory loaded for darts-free prediction, or ``None`` where it cannot be.
 
     The forecaster predicts with :class:`~cnforecast.inference.predictor.NetworkPredictor`
-    (torch only: neither darts' models nor Lightning are imported), giving the darts
-    model's forecasts. ``None`` when the directory holds no network file (a model other
-    than CircuitNet, or written before network files existed) or the model uses covariates
-    or a likelihood: load it with :func:`load_model_dir`. It cannot backtest.
+    through ONNX Runtime (``network.onnx``: no torch) or torch (``network.pt``), as
+    :func:`~cnforecast.jobs.engines.resolve_engine` decides for ``engine`` and
+    ``accelerator``; neither darts' models nor Lightning are imported, and the forecasts are
+    the darts model's. ``None`` where the darts model predicts (a model other than
+    CircuitNet, one with covariates or a likelihood, or a directory written before network
+    files existed): load it with :func:`load_model_dir`. It cannot backtest.
 
     Raises
     ------
     ModelDirError
-        For a missing, corrupted or incompatible directory or network file.
+        For a missing, corrupted or incompatible directory or network file, or an engine
+        insisted on that the directory or this installation lacks.
     """
+    from cnforecast.jobs.engines import resolve_engine
+
     model_dir = Path(model_dir)
     manifest = _checked_manifest(model_dir)
-    name = manifest["model"].get("network")
-    columns = manifest["data"].get("columns", {})
-    if (
-        name not in manifest["files"]
-        or manifest["model"].get("probabilistic")
-        or columns.get("past_covariates")
-        or columns.get("future_covariates")
-    ):
+    chosen = resolve_engine(manifest, engine, accelerator, repr(str(model_dir)))
+    if chosen == "darts":
         return None
-    from cnforecast.inference import (
-        NetworkFileError,
-        NetworkPredictor,
-        inference_device,
-        load_network,
-    )
+    from cnforecast.inference import NetworkFileError, NetworkPredictor
 
     try:
-        device = inference_device(accelerator)
-        network = load_network(model_dir / name, map_location="cpu")
-        predictor = NetworkPredictor(network, device)
+        if chosen == "onnx":
+            from cnforecast.inference import OnnxRunner
+
+            predictor = NetworkPredictor(OnnxRunner(model_dir / manifest["model"]["onnx"]))
+        else:
+            from cnforecast.inference import inference_device, load_network
+
+            network = load_network(model_dir / manifest["model"]["network"], map_location="cpu")
+            predictor = NetworkPredictor(network, inference_device(accelerator))
     except NetworkFileError as exc:
         raise ModelDirError(str(exc)) from None
     except ValueError as exc:

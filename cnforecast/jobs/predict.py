@@ -18,11 +18,11 @@ from typing import Any
 import pandas as pd
 from darts import TimeSeries
 
+from cnforecast.jobs.engines import Engine
 from cnforecast.jobs.errors import ForecastError
 from cnforecast.jobs.forecaster import (
     DEFAULT_NUM_SAMPLES,
     DEFAULT_QUANTILES,
-    Engine,
     Forecaster,
     inference_trainer_kwargs,
     quantile_column,

@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -75,9 +76,6 @@ class BatchWorker:
 
     def __init__(self, task: BatchTask) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver decides when to stop
-        import torch
-
-        torch.set_num_threads(max(1, int(os.environ.get("OMP_NUM_THREADS", "1"))))
         from cnforecast.jobs.predict import open_model
 
         self.task = task
@@ -87,6 +85,11 @@ class BatchWorker:
             quiet=True,
             engine=task.engine,  # type: ignore[arg-type]
         )
+        # Ray gives each worker OMP_NUM_THREADS (its CPUs); ONNX Runtime reads it too
+        if "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(
+                max(1, int(os.environ.get("OMP_NUM_THREADS", "1")))
+            )
 
     def run(self, files: Sequence[str]) -> dict[str, Any]:
         """Forecast ``files``; return the outcome as the summary's lists."""

@@ -60,6 +60,10 @@ class PatchEmbedding(nn.Module):
         self.stride = stride
         self.n_patches = patch_count(lookback, patch_len, stride)
         self.pad = (self.n_patches - 1) * stride + patch_len - lookback
+        # (Np, patch_len): the steps of each patch. Patches are gathered by index rather than
+        # with ``Tensor.unfold``: the same values, and exportable to ONNX with a dynamic batch.
+        starts = torch.arange(self.n_patches)[:, None] * stride
+        self.register_buffer("steps", starts + torch.arange(patch_len)[None, :], persistent=False)
         self.proj = nn.Linear(patch_len * in_features, d_model)
         self.position = (
             nn.Parameter(torch.randn(self.n_patches, d_model) * 0.02) if positional else None
@@ -85,7 +89,7 @@ class PatchEmbedding(nn.Module):
             # (G, F, L) -> (G, F, L + pad), repeating the last step
             x = F.pad(x, (0, self.pad), mode="replicate")
         # (G, F, L + pad) -> (G, F, Np, patch_len)
-        x = x.unfold(-1, self.patch_len, self.stride)
+        x = x[..., self.steps]
         # (G, F, Np, patch_len) -> (G, Np, F * patch_len)
         x = x.permute(0, 2, 1, 3).reshape(g, self.n_patches, -1)
         # (G, Np, F * patch_len) -> (G, Np, D)

@@ -3,10 +3,12 @@
 Writes 3,000 hourly series (``--files`` CSV files of ``--series`` series, long tables with
 an id column, 120 rows a series) and a training table, trains a CircuitNet (L = 96, H = 24,
 one epoch: the speed does not depend on the training), then runs each command ``--runs``
-times in a fresh process and prints the minimum, median and maximum wall time and series/s:
+times in a fresh process, the commands taking turns (so that the machine's drift hits them
+alike), and prints the minimum, median and maximum wall time and series/s:
 
 - ``import torch`` alone (how fast the machine is right now: the floor of any torch job),
-- ``forecast-batch`` with the darts-free network (the default) and with the darts model.
+- ``forecast-batch`` with each engine: the default (ONNX Runtime, when the ``onnx`` extra
+  is installed), the torch network (``--engine network``) and the darts model.
 
 Usage (from the repository root)::
 
@@ -48,15 +50,17 @@ def series_table(first: int, count: int, length: int, rng: np.random.Generator) 
     return pd.concat(frames, ignore_index=True)
 
 
-def timed(command: list[str], runs: int, before=None) -> list[float]:
-    """Wall times of ``runs`` runs of ``command`` (``before()`` is called before each)."""
-    times = []
+def timed(commands: dict[str, list[str]], runs: int, before=None) -> dict[str, list[float]]:
+    """Wall times of ``runs`` runs of each command, the commands taking turns
+    (``before()`` is called before each run)."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs):
-        if before is not None:
-            before()
-        start = time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True)
-        times.append(time.perf_counter() - start)
+        for name, command in commands.items():
+            if before is not None:
+                before()
+            start = time.perf_counter()
+            subprocess.run(command, check=True, capture_output=True)
+            times[name].append(time.perf_counter() - start)
     return times
 
 
@@ -94,11 +98,13 @@ def main() -> None:
 
     batch = [*cli, "forecast-batch", "--model-dir", str(model), "--inputs", str(inputs),
              "--out", str(out), "-n", "24", "--accelerator", "cpu", "--quiet"]  # fmt: skip
-    rows = [
-        ("import torch", timed([sys.executable, "-c", "import torch"], args.runs)),
-        ("forecast-batch (network)", timed(batch, args.runs, clear)),
-        ("forecast-batch --engine darts", timed([*batch, "--engine", "darts"], args.runs, clear)),
-    ]
+    commands = {
+        "import torch": [sys.executable, "-c", "import torch"],
+        "forecast-batch (default: onnx)": batch,
+        "forecast-batch --engine network": [*batch, "--engine", "network"],
+        "forecast-batch --engine darts": [*batch, "--engine", "darts"],
+    }
+    rows = timed(commands, args.runs, clear).items()
     print(f"{n_series} series in {args.files} files, {args.runs} runs each (wall time, seconds)")
     print("| command | min | median | max | series/s at the median |")
     print("|---|---|---|---|---|")
