@@ -8,7 +8,9 @@ alike), and prints the minimum, median and maximum wall time and series/s:
 
 - ``import torch`` alone (how fast the machine is right now: the floor of any torch job),
 - ``forecast-batch`` with each engine: the default (ONNX Runtime, when the ``onnx`` extra
-  is installed), the torch network (``--engine network``) and the darts model.
+  is installed), the torch network (``--engine network``) and the darts model;
+- forecasting alone: the 3,000 windows in memory through each darts-free engine (in this
+  process, warmed up, the engines taking turns).
 
 Usage (from the repository root)::
 
@@ -108,10 +110,36 @@ def main() -> None:
     print(f"{n_series} series in {args.files} files, {args.runs} runs each (wall time, seconds)")
     print("| command | min | median | max | series/s at the median |")
     print("|---|---|---|---|---|")
-    for name, times in rows:
+    for name, times in [*rows, *model_only(model, n_series, args.runs).items()]:
         median = statistics.median(times)
-        rate = f"{n_series / median:,.0f}" if name.startswith("forecast") else ""
+        rate = f"{n_series / median:,.0f}" if name != "import torch" else ""
         print(f"| {name} | {min(times):.2f} | {median:.2f} | {max(times):.2f} | {rate} |")
+
+
+def model_only(model: Path, n_series: int, runs: int) -> dict[str, list[float]]:
+    """Forecast times of ``n_series`` windows (L = 96, n = 24) in memory, per engine."""
+    import torch
+
+    from cnforecast.inference import NetworkPredictor, OnnxRunner, load_network
+
+    torch.set_num_threads(2)
+    windows = np.random.default_rng(0).normal(size=(n_series, 96, 1)).astype(np.float32)
+    engines = {
+        "forecast alone, torch network": NetworkPredictor(load_network(model / "network.pt"))
+    }
+    if (model / "network.onnx").exists():
+        engines["forecast alone, ONNX Runtime"] = NetworkPredictor(
+            OnnxRunner(model / "network.onnx")
+        )
+    times: dict[str, list[float]] = {name: [] for name in engines}
+    for predictor in engines.values():
+        predictor.forecast(windows, 24)  # warm-up
+    for _ in range(runs):
+        for name, predictor in engines.items():
+            start = time.perf_counter()
+            predictor.forecast(windows, 24)
+            times[name].append(time.perf_counter() - start)
+    return times
 
 
 if __name__ == "__main__":
