@@ -37,6 +37,11 @@ def check_point_network(network: CircuitNetwork) -> None:
     shape = network.network_shape
     if shape.past_cov_dim or shape.future_cov_dim or shape.static_cov_dim:
         raise ValueError("the darts-free predictor forecasts networks without covariates only")
+    if network.config.cycle_length:
+        raise ValueError(
+            "the darts-free predictor does not read time indexes, which a network with "
+            "cycle_length needs (the phase of every window): predict through the darts model"
+        )
     if shape.nr_params != 1:
         raise ValueError(
             "the darts-free predictor gives point forecasts: the network has a likelihood"

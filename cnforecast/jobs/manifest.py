@@ -187,7 +187,11 @@ def _save_network(model: TorchForecastingModel, folder: Path) -> None:
     point = shape.nr_params == 1 and not (
         shape.past_cov_dim or shape.future_cov_dim or shape.static_cov_dim
     )
-    if not point or str(next(network.parameters()).dtype) != "torch.float32":
+    if (
+        not point
+        or network.config.cycle_length
+        or str(next(network.parameters()).dtype) != "torch.float32"
+    ):
         return
     if not onnx_export_available():
         logger.info("no network.onnx: install the onnx extra for the fastest prediction start")
@@ -331,6 +335,9 @@ def load_network_dir(
     except NetworkFileError as exc:
         raise ModelDirError(str(exc)) from None
     except ValueError as exc:
+        if engine != "auto":
+            where = repr(str(model_dir))
+            raise ModelDirError(f"{where}: the {engine} engine cannot run: {exc}") from None
         logger.info("%s: the darts model predicts (%s)", model_dir, exc)
         return None
     return _forecaster(predictor, manifest, model_dir)

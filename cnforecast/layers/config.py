@@ -58,7 +58,8 @@ class CircuitConfig:
     """Hyper-parameters of the circuit (see ``CircuitNetModel`` for their meaning).
 
     Symbols: ``D`` = ``d_model``, ``M`` = ``n_units``, ``N`` = ``n_neurons``, ``P`` =
-    ``n_ports``, ``T`` = ``n_rounds``, ``k`` = ``n_links``, ``r`` = ``readout_rank``.
+    ``n_ports``, ``T`` = ``n_rounds``, ``k`` = ``n_links``, ``r`` = ``readout_rank``,
+    ``W`` = ``cycle_length``.
 
     Examples
     --------
@@ -85,6 +86,7 @@ class CircuitConfig:
     dropout: float = 0.1
     wiring_seed: int = 0
     linear_skip: bool = True
+    cycle_length: int | None = None
 
     def __post_init__(self) -> None:
         for name in (
@@ -116,6 +118,14 @@ class CircuitConfig:
             raise ValueError(
                 "readout_steps must be a positive integer or None (as many steps as the "
                 f"lookback), got {self.readout_steps!r}."
+            )
+        if self.cycle_length is not None and (
+            not _is_int(self.cycle_length) or self.cycle_length < 2
+        ):
+            raise ValueError(
+                "cycle_length must be an integer >= 2 (the steps of one cycle, e.g. 24 for a "
+                f"daily cycle of hourly data) or None (no learned cycle), got "
+                f"{self.cycle_length!r}."
             )
         if self.n_ports > self.n_neurons:
             raise ValueError(

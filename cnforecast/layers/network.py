@@ -11,7 +11,9 @@ components, ``F``: future covariate components, ``S``: static covariates per com
 ``R``: likelihood parameters):
 
 - ``target`` ``(B, L, C)`` -> forecast ``(B, H, C, R)``,
-- ``covariates`` ``(B, L, X)``, ``future`` ``(B, H, F)``, ``static`` ``(B, C or 1, S)``.
+- ``covariates`` ``(B, L, X)``, ``future`` ``(B, H, F)``, ``static`` ``(B, C or 1, S)``,
+- ``phase`` ``(B,)``: the step of the learned cycle at each window's first step (only with
+  ``cycle_length``; see :mod:`cnforecast.layers.periodic`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from cnforecast.layers.circuit import Circuit
 from cnforecast.layers.config import CircuitConfig
 from cnforecast.layers.instance_norm import ReversibleInstanceNorm
 from cnforecast.layers.patch_embedding import PatchEmbedding
+from cnforecast.layers.periodic import PeriodicComponent
 from cnforecast.layers.port_assignment import PortAssignment
 from cnforecast.layers.readout import Readout
 
@@ -42,6 +45,7 @@ LAYER_NAMES = (
     "circuit",
     "readout",
     "skip",
+    "periodic",
 )
 
 
@@ -61,6 +65,7 @@ class NetworkShape:
     future_cov_dim: int = 0
     static_cov_dim: int = 0
     nr_params: int = 1
+    output_chunk_shift: int = 0
 
     def __post_init__(self) -> None:
         for name, value in asdict(self).items():
@@ -87,8 +92,15 @@ class CircuitLayers:
     torch_compile: bool | str
 
     def build_layers(
-        self, config: CircuitConfig, shape: NetworkShape, torch_compile: bool | str = False
+        self,
+        config: CircuitConfig,
+        shape: NetworkShape,
+        torch_compile: bool | str = False,
+        n_targets: int | None = None,
     ) -> None:
+        """Build the layers; ``n_targets`` (C) is needed only with ``config.cycle_length``."""
+        if config.cycle_length and n_targets is None:
+            raise ValueError("a network with cycle_length needs n_targets (the components C)")
         self.config = config
         self.network_shape = shape
         self.torch_compile = torch_compile
@@ -120,6 +132,12 @@ class CircuitLayers:
         )
         # the linear path from the (normalised) window straight to the horizon
         self.skip = nn.Linear(lookback, horizon * shape.nr_params) if config.linear_skip else None
+        # the learned cycle of each target component (CycleNet's residual cycle forecasting)
+        self.periodic = (
+            PeriodicComponent(config.cycle_length, n_targets)
+            if config.cycle_length and n_targets is not None
+            else None
+        )
 
     def _run_circuit(self, ports: torch.Tensor) -> torch.Tensor:
         """The circuit, through ``torch.compile`` when asked and possible, else eagerly."""
@@ -147,12 +165,18 @@ class CircuitLayers:
         covariates: torch.Tensor | None = None,
         future: torch.Tensor | None = None,
         static: torch.Tensor | None = None,
+        phase: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """``(B, L, C)`` target windows (and covariates) -> ``(B, H, C, R)`` forecasts.
 
         G = B * C sequences: the target components are processed channel-independently.
         """
-        b, _, c = target.shape
+        b, lookback, c = target.shape
+        if self.periodic is not None:
+            if phase is None:
+                raise ValueError("this network was built with cycle_length: pass the phase")
+            # (B, L, C): what the cycle does not explain
+            target = target - self.periodic(phase, 0, lookback)
         # (B, L, C) -> (B, C, L) -> (G, L, 1)
         sequences = target.transpose(1, 2).reshape(b * c, -1, 1)
         # (G, L, 1) -> (G, Np, D)
@@ -183,7 +207,13 @@ class CircuitLayers:
             out = out + self.skip(sequences.squeeze(-1)).view_as(out)
         horizon, nr_params = self.network_shape.output_chunk_length, self.network_shape.nr_params
         # (G, H, R) -> (B, C, H, R) -> (B, H, C, R)
-        return out.view(b, c, horizon, nr_params).transpose(1, 2)
+        out = out.view(b, c, horizon, nr_params).transpose(1, 2)
+        if self.periodic is not None:
+            # the cycle over the forecast steps, (B, H, C) -> (B, H, C, 1): added to every
+            # parameter (point forecasts and quantiles are all locations)
+            start = lookback + self.network_shape.output_chunk_shift
+            out = out + self.periodic(phase, start, horizon).unsqueeze(-1)
+        return out
 
 
 class CircuitNetwork(CircuitLayers, nn.Module):
@@ -220,7 +250,7 @@ class CircuitNetwork(CircuitLayers, nn.Module):
         torch_compile: bool | str = False,
     ) -> None:
         nn.Module.__init__(self)
-        self.build_layers(config, shape, torch_compile)
+        self.build_layers(config, shape, torch_compile, n_targets)
         if instance_norm is not None and n_targets is None:
             raise ValueError("instance_norm needs n_targets (the target components C)")
         self.n_targets = n_targets
@@ -236,6 +266,7 @@ class CircuitNetwork(CircuitLayers, nn.Module):
         covariates: torch.Tensor | None = None,
         future: torch.Tensor | None = None,
         static: torch.Tensor | None = None,
+        phase: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """``(B, L, C)`` -> ``(B, H, C, R)``; see the module's shape table."""
         if self.n_targets is not None and target.shape[2] != self.n_targets:
@@ -244,6 +275,6 @@ class CircuitNetwork(CircuitLayers, nn.Module):
                 f"with {target.shape[2]}"
             )
         if self.rin is None:
-            return self.run_layers(target, covariates, future, static)
+            return self.run_layers(target, covariates, future, static, phase)
         normed, stats = self.rin(target)
-        return self.rin.inverse(self.run_layers(normed, covariates, future, static), stats)
+        return self.rin.inverse(self.run_layers(normed, covariates, future, static, phase), stats)

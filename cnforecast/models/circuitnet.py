@@ -21,6 +21,7 @@ from darts.utils.data.torch_datasets.utils import (
 from cnforecast.layers.config import CircuitConfig, ReadoutKind
 from cnforecast.layers.network import LAYER_NAMES, CircuitLayers, CircuitNetwork, NetworkShape
 from cnforecast.layers.wiring import CircuitGraph, build_wiring
+from cnforecast.models.cycle_phase import CyclePhase
 from cnforecast.models.recipe import DEFAULT_TRAINING
 from cnforecast.models.windows import WindowsMixin
 
@@ -52,12 +53,14 @@ class _CircuitNetModule(CircuitLayers, PLForecastingModule):
         shape = NetworkShape(
             input_chunk_length=self.input_chunk_length,
             output_chunk_length=self.output_chunk_length,
-            past_cov_dim=past_cov_dim,
+            # with cycle_length, the last past covariate is the phase, not an input
+            past_cov_dim=past_cov_dim - (1 if config.cycle_length else 0),
             future_cov_dim=future_cov_dim,
             static_cov_dim=static_cov_dim,
             nr_params=nr_params,
+            output_chunk_shift=self.output_chunk_shift,
         )
-        self.build_layers(config, shape, torch_compile)
+        self.build_layers(config, shape, torch_compile, self.n_targets)
 
     def __getstate__(self) -> dict:
         # compiled code is rebuilt after loading, never pickled
@@ -68,14 +71,19 @@ class _CircuitNetModule(CircuitLayers, PLForecastingModule):
         # B: batch, L: input_chunk_length, H: output_chunk_length, C: target components,
         # X: past + historic future covariate components, F: future covariate components,
         # S: static covariates per component, R: likelihood parameters (nr_params).
-        covariates = [
-            t for t in (x_in.past_covariates, x_in.historic_future_covariates) if t is not None
-        ]
+        past, phase = x_in.past_covariates, None
+        if self.config.cycle_length:
+            # the CyclePhase encoder's component, last of the past covariates: (B, L, 1)
+            # -> (B,) the phase of each window's first step
+            phase = past[:, 0, -1].round().long()
+            past = past[..., :-1] if past.shape[2] > 1 else None
+        covariates = [t for t in (past, x_in.historic_future_covariates) if t is not None]
         prediction = self.run_layers(
             x_in.past_target,  # (B, L, C)
             torch.cat(covariates, dim=2) if covariates else None,  # (B, L, X)
             x_in.future_covariates,  # (B, H, F)
             x_in.static_covariates,  # (B, C or 1, S)
+            phase,  # (B,) or None
         )  # (B, H, C, R)
         return PLModuleOutput(prediction=prediction)
 
@@ -99,6 +107,31 @@ def _check_finite(series: TimeSeries | Sequence[TimeSeries] | None, role: str) -
                 "cannot train or forecast from missing values: fill them first, for example "
                 "with darts.utils.missing_values.fill_missing_values(series)."
             )
+
+
+def _cycle_settings(cycle_length: int, model_kwargs: dict) -> dict:
+    """The darts keywords that feed each window's phase to the network (``cycle_length``):
+    a :class:`CyclePhase` custom past-covariate encoder, last of the past covariates."""
+    from darts.utils.likelihood_models import QuantileRegression
+
+    likelihood = model_kwargs.get("likelihood")
+    if likelihood is not None and not isinstance(likelihood, QuantileRegression):
+        raise ValueError(
+            f"cycle_length works with point forecasts and QuantileRegression; the cycle "
+            f"cannot be added to the parameters of {type(likelihood).__name__}. Drop "
+            "cycle_length or the likelihood."
+        )
+    encoders = copy.deepcopy(model_kwargs.get("add_encoders") or {})
+    if encoders.get("transformer") is not None:
+        raise ValueError(
+            "cycle_length cannot be combined with an add_encoders 'transformer': it would "
+            "rescale the phase the network reads. Scale your encodings otherwise, or drop "
+            "cycle_length."
+        )
+    custom = encoders.setdefault("custom", {})
+    past = custom.get("past", [])
+    custom["past"] = [*([past] if callable(past) else past), CyclePhase(cycle_length)]
+    return {"add_encoders": encoders}
 
 
 def _compile_backend(torch_compile: bool | str) -> bool | str:
@@ -148,6 +181,7 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
         dropout: float = _DEFAULTS.dropout,
         wiring_seed: int = _DEFAULTS.wiring_seed,
         linear_skip: bool = _DEFAULTS.linear_skip,
+        cycle_length: int | None = _DEFAULTS.cycle_length,
         torch_compile: bool | str = False,
         use_static_covariates: bool = True,
         use_reversible_instance_norm: bool | dict = True,
@@ -225,6 +259,15 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
             Add a linear map from each component's (normalised) window straight to the
             horizon, next to the circuit (on by default; the circuit's read-out starts at
             zero and learns what the linear map misses).
+        cycle_length
+            Learn a cycle of this many steps per target component (CycleNet's residual
+            cycle forecasting): it is removed from the normalised window and added back to
+            the forecast, at each window's phase, read from the series' time index (e.g.
+            24 for the daily cycle of hourly data, 96 for 15-minute data). Needs time
+            indexes with a fixed step (seconds to days) or integer indexes; adds a darts
+            custom past-covariate encoder (:class:`~cnforecast.models.cycle_phase.CyclePhase`)
+            and ``W * C`` weights. Works with point forecasts and quantile regression.
+            ``None`` (default): no cycle.
         torch_compile
             Run the circuit through :func:`torch.compile` (fewer, fused kernels: faster
             training on a GPU once compiled): ``True`` for the default ``"inductor"``
@@ -282,9 +325,12 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
             dropout=dropout,
             wiring_seed=wiring_seed,
             linear_skip=linear_skip,
+            cycle_length=cycle_length,
         )
         # a deep copy: darts may keep and change the nested dicts of its keywords
         model_kwargs = {**copy.deepcopy(dict(DEFAULT_TRAINING)), **self.model_params}
+        if cycle_length:
+            model_kwargs.update(_cycle_settings(cycle_length, model_kwargs))
         super().__init__(**self._extract_torch_model_params(**model_kwargs))
         self.pl_module_params = self._extract_pl_module_params(**model_kwargs)
         self.torch_compile = _compile_backend(torch_compile)

@@ -15,8 +15,9 @@ def safe_globals() -> list:
     """The classes and functions a saved cnforecast model may reference."""
     from cnforecast.layers.config import CircuitConfig
     from cnforecast.models.circuitnet import CircuitNetModel, _CircuitNetModule
+    from cnforecast.models.cycle_phase import CyclePhase
 
-    return [CircuitNetModel, _CircuitNetModule, CircuitConfig]
+    return [CircuitNetModel, _CircuitNetModule, CircuitConfig, CyclePhase]
 
 
 def register_safe_globals() -> None:

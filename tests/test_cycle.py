@@ -1,0 +1,164 @@
+"""The learned cycle (``cycle_length``): its layer, the phase darts feeds it, and its limits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from darts import TimeSeries
+from darts.utils.likelihood_models import GaussianLikelihood, QuantileRegression
+
+from cnforecast import CircuitNetModel
+from cnforecast.inference import NetworkPredictor
+from cnforecast.layers import CircuitConfig
+from cnforecast.layers.network import CircuitNetwork, NetworkShape
+from cnforecast.layers.periodic import PeriodicComponent
+from cnforecast.models.cycle_phase import CyclePhase, time_positions
+from cnforecast.models.registry import MODELS
+
+TINY = dict(MODELS["circuitnet"].test_settings)
+
+
+def _series(periods=300, start="2024-01-01 05:00", freq="h", components=2) -> TimeSeries:
+    index = pd.date_range(start, periods=periods, freq=freq)
+    hour = np.arange(periods)
+    values = np.stack([np.sin(2 * np.pi * (hour + k) / 24) for k in range(components)], 1)
+    return TimeSeries.from_times_and_values(index, values.astype(np.float32))
+
+
+def _model(quiet_trainer, **kw) -> CircuitNetModel:
+    settings = {**TINY, "n_epochs": 1, "cycle_length": 24, **kw}
+    return CircuitNetModel(24, 6, random_state=0, pl_trainer_kwargs=quiet_trainer, **settings)
+
+
+# ------------------------------------------------------------------------------- the layer
+def test_the_periodic_component_reads_the_cycle_at_each_windows_steps():
+    periodic = PeriodicComponent(4, 2)
+    with torch.no_grad():
+        periodic.cycle.copy_(torch.tensor([[0.0, 10], [1, 11], [2, 12], [3, 13]]))
+    out = periodic(torch.tensor([0, 3]), start=1, steps=5)  # (B, steps, C)
+    assert out.shape == (2, 5, 2)
+    assert out[0, :, 0].tolist() == [1, 2, 3, 0, 1]  # phase 0, steps 1..5, wrapping at 4
+    assert out[1, :, 1].tolist() == [10, 11, 12, 13, 10]  # phase 3: step 1 is position 0
+    out.sum().backward()
+    assert periodic.cycle.grad is not None
+
+
+def test_a_network_with_a_cycle_needs_the_phase_and_has_w_times_c_more_weights():
+    config = CircuitConfig(d_model=8, n_heads=2, cycle_length=24)
+    net = CircuitNetwork(config, NetworkShape(32, 8), n_targets=3)
+    plain = CircuitNetwork(CircuitConfig(d_model=8, n_heads=2), NetworkShape(32, 8), n_targets=3)
+    count = sum(p.numel() for p in net.parameters()) - sum(p.numel() for p in plain.parameters())
+    assert count == 24 * 3
+    assert net(torch.randn(5, 32, 3), phase=torch.arange(5)).shape == (5, 8, 3, 1)
+    with pytest.raises(ValueError, match="pass the phase"):
+        net(torch.randn(5, 32, 3))
+    with pytest.raises(ValueError, match="needs n_targets"):
+        CircuitNetwork(config, NetworkShape(32, 8))
+    with pytest.raises(ValueError, match="cycle_length must be an integer >= 2"):
+        CircuitConfig(cycle_length=1)
+
+
+def test_the_cycle_is_what_the_network_adds_at_the_forecast_steps():
+    config = CircuitConfig(d_model=8, n_heads=2, cycle_length=6)
+    net = CircuitNetwork(config, NetworkShape(12, 4, output_chunk_shift=2), n_targets=1).eval()
+    x = torch.randn(2, 12, 1)
+    phase = torch.tensor([0, 4])
+    before = net(x, phase=phase)
+    with torch.no_grad():
+        net.periodic.cycle.copy_(torch.arange(6.0)[:, None])
+        # the input loses the cycle at its own steps: give it back so the circuit sees x
+        shifted = x + net.periodic(phase, 0, 12)
+    after = net(shifted, phase=phase)
+    # forecast steps start at L + shift = 14 steps after the first input step
+    expected = torch.tensor([[14, 15, 16, 17], [18, 19, 20, 21]]) % 6
+    torch.testing.assert_close(after - before, expected[..., None, None].float())
+
+
+# ---------------------------------------------------------------------------- the phase
+def test_phases_count_steps_from_one_origin_in_wall_clock_time():
+    hourly = pd.date_range("2024-01-01 22:00", periods=4, freq="h")
+    assert CyclePhase(24)(hourly).tolist() == [22, 23, 0, 1]
+    quarter = pd.date_range("2024-01-01 23:30", periods=3, freq="15min")
+    assert CyclePhase(96)(quarter).tolist() == [94, 95, 0]
+    local = pd.date_range("2024-06-01 00:00", periods=2, freq="h", tz="Europe/Paris")
+    assert CyclePhase(24)(local).tolist() == [0, 1]  # the local clock's hour
+    assert CyclePhase(7)(pd.RangeIndex(0, 20, 2)).tolist()[:4] == [0, 1, 2, 3]
+    assert time_positions(pd.date_range("1970-01-03", periods=2, freq="D")).tolist() == [2, 3]
+    for freq in ("MS", "W", "B"):
+        with pytest.raises(ValueError, match="fixed time step"):
+            time_positions(pd.date_range("2024-01-01", periods=5, freq=freq))
+
+
+def test_the_network_reads_the_phase_of_each_windows_first_step(quiet_trainer, monkeypatch):
+    model = _model(quiet_trainer).fit(_series())
+    seen = []
+    run = type(model.model).run_layers
+
+    def spy(self, *args):
+        seen.append(args[4].tolist())
+        return run(self, *args)
+
+    monkeypatch.setattr(type(model.model), "run_layers", spy)
+    series = _series(periods=50, start="2024-03-01 07:00")
+    model.predict(6, series)
+    first_input = series.time_index[-24]  # L = 24 steps before the forecast
+    assert seen == [[first_input.hour]]
+    # user past covariates stay ahead of the phase, and the network's input width is theirs
+    covariate = _series(periods=300, components=1).with_columns_renamed("0", "cov")
+    model = _model(quiet_trainer).fit(_series(), past_covariates=covariate)
+    assert model.model.network_shape.past_cov_dim == 1
+    assert model.predict(6, _series(), past_covariates=covariate).n_timesteps == 6
+
+
+# ---------------------------------------------------------------------------- the model
+def test_a_model_with_a_cycle_predicts_saves_loads_and_backtests(quiet_trainer, tmp_path):
+    series = _series()
+    model = _model(quiet_trainer).fit(series[:250])
+    forecast = model.predict(15, series[:250])  # a roll-out of 3 chunks
+    model.save(str(tmp_path / "m.pt"))
+    loaded = CircuitNetModel.load(str(tmp_path / "m.pt"))
+    np.testing.assert_array_equal(loaded.predict(15, series[:250]).values(), forecast.values())
+    backtest = model.historical_forecasts(series, start=250, forecast_horizon=6, retrain=False)
+    assert len(backtest) == 45
+    integer = TimeSeries.from_values(series.values())  # an integer index works too
+    assert _model(quiet_trainer).fit(integer).predict(6).n_timesteps == 6
+
+
+def test_the_cycle_is_learned_in_phase(quiet_trainer):
+    """A fixed daily shape under a random level per day: the learned cycle follows the
+    shape hour by hour (a phase read wrongly would give no or a negative correlation)."""
+    rng = np.random.default_rng(0)
+    hours = np.arange(24 * 120)
+    shape = np.where(hours % 24 < 12, 1.0, -1.0)
+    values = shape + np.repeat(rng.normal(0, 0.3, 120), 24) + rng.normal(0, 0.05, len(hours))
+    series = TimeSeries.from_times_and_values(
+        pd.date_range("2024-01-01", periods=len(hours), freq="h"),
+        values.astype(np.float32),
+    )
+    model = _model(quiet_trainer, n_epochs=4, optimizer_kwargs={"lr": 1e-2}).fit(series)
+    cycle = model.model.periodic.cycle.detach()[:, 0].numpy()
+    # the circuit and the linear path see the shape too, so the cycle holds only part of it
+    assert np.corrcoef(cycle, shape[:24])[0, 1] > 0.5, cycle
+
+
+def test_what_a_cycle_cannot_be_combined_with_is_refused(quiet_trainer):
+    with pytest.raises(ValueError, match="point forecasts and QuantileRegression"):
+        _model(quiet_trainer, likelihood=GaussianLikelihood())
+    with pytest.raises(ValueError, match="'transformer'"):
+        _model(quiet_trainer, add_encoders={"transformer": object()})
+    quantiles = _model(quiet_trainer, likelihood=QuantileRegression([0.1, 0.5, 0.9]))
+    assert quantiles.fit(_series()).predict(6, num_samples=20).n_samples == 20
+    monthly = TimeSeries.from_times_and_values(
+        pd.date_range("2000-01-01", periods=60, freq="MS"), np.arange(60.0, dtype=np.float32)
+    )
+    with pytest.raises(ValueError, match="fixed time step"):
+        _model(quiet_trainer).fit(monthly)
+
+
+def test_the_darts_free_predictor_refuses_a_network_with_a_cycle(quiet_trainer):
+    network = _model(quiet_trainer).fit(_series()).export_network()
+    assert network.periodic is not None
+    with pytest.raises(ValueError, match="cycle_length needs"):
+        NetworkPredictor(network)
