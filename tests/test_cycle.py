@@ -10,11 +10,11 @@ from darts import TimeSeries
 from darts.utils.likelihood_models import GaussianLikelihood, QuantileRegression
 
 from cnforecast import CircuitNetModel
-from cnforecast.inference import NetworkPredictor
+from cnforecast.cycle_phase import CyclePhase, time_positions
+from cnforecast.inference import NetworkPredictor, OnnxRunner, save_onnx
 from cnforecast.layers import CircuitConfig
 from cnforecast.layers.network import CircuitNetwork, NetworkShape
 from cnforecast.layers.periodic import PeriodicComponent
-from cnforecast.models.cycle_phase import CyclePhase, time_positions
 from cnforecast.models.registry import MODELS
 
 TINY = dict(MODELS["circuitnet"].test_settings)
@@ -157,8 +157,40 @@ def test_what_a_cycle_cannot_be_combined_with_is_refused(quiet_trainer):
         _model(quiet_trainer).fit(monthly)
 
 
-def test_the_darts_free_predictor_refuses_a_network_with_a_cycle(quiet_trainer):
-    network = _model(quiet_trainer).fit(_series()).export_network()
-    assert network.periodic is not None
-    with pytest.raises(ValueError, match="cycle_length needs"):
-        NetworkPredictor(network)
+@pytest.fixture(scope="module")
+def cycle_model() -> CircuitNetModel:
+    trainer = {"enable_progress_bar": False, "logger": False, "enable_model_summary": False}
+    settings = {**TINY, "n_epochs": 1, "cycle_length": 24}
+    return CircuitNetModel(24, 6, random_state=0, pl_trainer_kwargs=trainer, **settings).fit(
+        [_series(), _series(start="2024-02-01 17:00")]
+    )
+
+
+@pytest.mark.parametrize("n", [1, 6, 15])
+def test_the_darts_free_engines_forecast_a_cycle_as_darts_does(cycle_model, tmp_path, n):
+    # series ending at different hours: each window has its own phase, and roll-outs move it
+    series = [_series(periods=60 + k, start=f"2024-03-0{k + 1} 0{k}:00") for k in range(3)]
+    expected = cycle_model.predict(n, series)
+    network = cycle_model.export_network()
+    onnx = NetworkPredictor(OnnxRunner(save_onnx(network, tmp_path / "net.onnx")))
+    for predictor in (NetworkPredictor(network), onnx):
+        assert predictor.cycle_length == 24
+        for a, b in zip(expected, predictor.predict(n, series)):
+            np.testing.assert_allclose(b.values(), a.values(), rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="give the phase"):
+        NetworkPredictor(network).forecast(np.zeros((2, 24, 2)), 6)
+
+
+def test_auto_picks_the_cycle_of_the_frequency_at_fit(quiet_trainer):
+    model = _model(quiet_trainer, cycle_length="auto")
+    assert model.config.cycle_length is None  # not known before the data
+    model.fit(_series(freq="15min", periods=300))
+    assert model.config.cycle_length == 96 and model.model.periodic.cycle.shape == (96, 2)
+    again = model.untrained_model().fit(_series())  # hourly: a day is 24 steps
+    assert again.model.periodic.cycle.shape == (24, 2)
+    assert again.predict(6).n_timesteps == 6
+    integer = TimeSeries.from_values(_series().values())
+    plain = _model(quiet_trainer, cycle_length="auto").fit(integer)
+    assert plain.model.periodic is None and plain.add_encoders is None
+    gaussian = _model(quiet_trainer, cycle_length="auto", likelihood=GaussianLikelihood())
+    assert gaussian.fit(_series()).model.periodic is None  # the cycle does not apply

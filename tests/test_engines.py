@@ -269,3 +269,25 @@ def test_forecast_batch_with_onnx_never_imports_torch(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "torch: False" in done.stdout
     assert len(pd.read_csv(tmp_path / "out" / "x.csv")) == 2 * 4
+
+
+def test_a_model_with_a_learned_cycle_forecasts_alike_with_all_three_engines(tmp_path):
+    from cnforecast.jobs.fit import fit_job
+
+    kwargs = {**tiny_config().model_kwargs, "cycle_length": 24}
+    config = tiny_config(past_cov_cols=[], future_cov_cols=[], model_kwargs=kwargs)
+    fit_job(make_frame(future_rows=0), config, out=tmp_path / "m", quiet=True)
+    assert (tmp_path / "m" / ONNX_FILE).exists()
+    assert Forecaster.load(tmp_path / "m", "cpu", engine="auto").model.cycle_length == 24
+    data = tmp_path / "history.csv"
+    # series of different lengths end at different hours: different phases
+    frame = make_frame(n_series=3, length=45, future_rows=0, seed=6)
+    frame.iloc[:-2].to_csv(data, index=False)
+    tables = {}
+    for engine in ("darts", "network", "onnx"):
+        out = tmp_path / f"{engine}.csv"
+        args = job_args("predict", tmp_path / "m", data, out, "-n", "15", "--engine", engine)
+        assert main(args) == 0
+        tables[engine] = pd.read_csv(out)
+    pd.testing.assert_frame_equal(tables["darts"], tables["onnx"], rtol=1e-5, atol=1e-5)
+    pd.testing.assert_frame_equal(tables["darts"], tables["network"], rtol=1e-5, atol=1e-5)

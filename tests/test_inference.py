@@ -261,3 +261,19 @@ def test_a_model_without_instance_norm_exports_a_network_without_it(fitted):
     expected = model.predict(9, series, verbose=False)
     for a, b in zip(expected, NetworkPredictor(network).predict(9, series)):
         np.testing.assert_allclose(b.values(), a.values(), rtol=1e-6, atol=1e-6)
+
+
+def test_roll_outs_longer_than_the_lookback_are_darts_roll_outs():
+    """H > L: a new window is cut from the forecast; the shortened last chunk included."""
+    series = [
+        sine_timeseries(length=80, value_frequency=0.07 + 0.01 * i, freq="h").astype(np.float32)
+        for i in range(2)
+    ]
+    model = CircuitNetModel(
+        8, 12, n_epochs=1, batch_size=16, random_state=0, pl_trainer_kwargs=TRAINER, **SMALL
+    ).fit(series)
+    predictor = NetworkPredictor(model.export_network())
+    for n in (20, 30):
+        expected = model.predict(n, series, verbose=False)
+        for a, b in zip(expected, predictor.predict(n, series)):
+            np.testing.assert_allclose(b.values(), a.values(), rtol=1e-5, atol=1e-5)

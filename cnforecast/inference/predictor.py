@@ -31,15 +31,20 @@ DEFAULT_BATCH_SIZE = 1024
 
 
 class Runner(Protocol):
-    """Runs a point-forecast network on arrays: ``(b, L, C)`` -> ``(b, H, C)``."""
+    """Runs a point-forecast network on arrays: ``(b, L, C)`` -> ``(b, H, C)``.
+
+    A network with a learned cycle (``cycle_length``) also takes ``phase`` ``(b,)``, the
+    step of the cycle at each window's first step.
+    """
 
     engine: str
     input_chunk_length: int
     output_chunk_length: int
     n_targets: int | None
+    cycle_length: int | None
     dtype: np.dtype
 
-    def __call__(self, windows: np.ndarray) -> np.ndarray: ...
+    def __call__(self, windows: np.ndarray, phase: np.ndarray | None = None) -> np.ndarray: ...
 
 
 class NetworkPredictor:
@@ -90,8 +95,24 @@ class NetworkPredictor:
     def output_chunk_length(self) -> int:
         return self.runner.output_chunk_length
 
-    def forecast(self, windows: np.ndarray, n: int, batch_size: int | None = None) -> np.ndarray:
-        """``(B, T, C)`` histories (``T >= L``, the last ``L`` steps are used) -> ``(B, n, C)``."""
+    @property
+    def cycle_length(self) -> int | None:
+        """``W`` of a network with a learned cycle (it then needs each window's phase)."""
+        return self.runner.cycle_length
+
+    def forecast(
+        self,
+        windows: np.ndarray,
+        n: int,
+        batch_size: int | None = None,
+        phases: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """``(B, T, C)`` histories (``T >= L``, the last ``L`` steps are used) -> ``(B, n, C)``.
+
+        ``phases`` ``(B,)``: for a network with a learned cycle, the step of the cycle at the
+        first of the last ``L`` steps of each history
+        (:func:`cnforecast.cycle_phase.window_phases`).
+        """
         lookback = self.input_chunk_length
         if windows.ndim != 3 or windows.shape[1] < lookback:
             raise ValueError(
@@ -106,22 +127,34 @@ class NetworkPredictor:
             )
         if n < 1:
             raise ValueError(f"n must be at least 1, got {n}")
+        if self.cycle_length and (phases is None or np.shape(phases) != (len(windows),)):
+            raise ValueError(
+                f"this network learned a cycle of {self.cycle_length} steps: give the phase "
+                "of each window's first step, phases of shape (series,)"
+            )
         batch_size = batch_size or DEFAULT_BATCH_SIZE
         history = np.ascontiguousarray(windows[:, -lookback:], dtype=self.dtype)
+        phase = None if not self.cycle_length else np.asarray(phases, dtype=np.int64)
         parts = [
-            self._roll_out(history[start : start + batch_size], n)
+            self._roll_out(
+                history[start : start + batch_size],
+                n,
+                None if phase is None else phase[start : start + batch_size],
+            )
             for start in range(0, len(history), batch_size)
         ]
         return np.concatenate(parts) if parts else np.empty((0, n, windows.shape[2]), self.dtype)
 
-    def _roll_out(self, x: np.ndarray, n: int) -> np.ndarray:
+    def _roll_out(self, x: np.ndarray, n: int, phase: np.ndarray | None) -> np.ndarray:
         """``(b, L, C)`` windows -> ``(b, n, C)``, chunk after chunk as darts' ``predict``.
 
         As darts does, the last chunk ends exactly at ``max(n, H)``: when ``n`` is not a
         multiple of H, the chunk before it is cut short and the last one starts earlier.
+        Each new window is the last L steps of the previous one and the ``roll`` forecast
+        steps kept from it, so it starts ``roll`` steps later (and so does its phase).
         """
         lookback, horizon = self.input_chunk_length, self.output_chunk_length
-        out = self.runner(x)  # (b, H, C)
+        out = self.runner(x, phase)  # (b, H, C)
         chunks, length, roll = [out], horizon, horizon
         target = max(n, horizon)
         while length < target:
@@ -129,11 +162,10 @@ class NetworkPredictor:
                 spill = length + horizon - target
                 roll, length = roll - spill, length - spill
                 chunks[-1] = chunks[-1][:, :roll]
-            if lookback >= roll:
-                x = np.concatenate([x[:, roll:], out[:, :roll]], axis=1)
-            else:
-                x = np.ascontiguousarray(out[:, -lookback:])
-            out = self.runner(x)
+            x = np.concatenate([x, out[:, :roll]], axis=1)[:, -lookback:]
+            if phase is not None:
+                phase = (phase + roll) % self.cycle_length
+            out = self.runner(np.ascontiguousarray(x), phase)
             chunks.append(out)
             length += horizon
         return np.concatenate(chunks, axis=1)[:, :n]
@@ -163,8 +195,19 @@ class NetworkPredictor:
         items = [series] if single else list(series)
         if not items:
             return []
-        forecasts = self.to_series(items, self.forecast(self.windows(items), n, batch_size))
+        phases = self.phases(items)
+        values = self.forecast(self.windows(items), n, batch_size, phases)
+        forecasts = self.to_series(items, values)
         return forecasts[0] if single else forecasts
+
+    def phases(self, series: Sequence[TimeSeries]) -> np.ndarray | None:
+        """The phase of each series' window (its first of the last L steps), or ``None`` for
+        a network without a learned cycle."""
+        if not self.cycle_length:
+            return None
+        from cnforecast.cycle_phase import window_phases
+
+        return window_phases(series, self.input_chunk_length, self.cycle_length)
 
     def windows(self, series: Sequence[TimeSeries]) -> np.ndarray:
         """The last ``L`` values of every series: ``(S, L, C)``."""

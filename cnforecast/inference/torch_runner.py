@@ -37,11 +37,6 @@ def check_point_network(network: CircuitNetwork) -> None:
     shape = network.network_shape
     if shape.past_cov_dim or shape.future_cov_dim or shape.static_cov_dim:
         raise ValueError("the darts-free predictor forecasts networks without covariates only")
-    if network.config.cycle_length:
-        raise ValueError(
-            "the darts-free predictor does not read time indexes, which a network with "
-            "cycle_length needs (the phase of every window): predict through the darts model"
-        )
     if shape.nr_params != 1:
         raise ValueError(
             "the darts-free predictor gives point forecasts: the network has a likelihood"
@@ -70,10 +65,12 @@ class TorchRunner:
         self.input_chunk_length = shape.input_chunk_length
         self.output_chunk_length = shape.output_chunk_length
         self.n_targets = network.n_targets
+        self.cycle_length = network.config.cycle_length
         self.dtype = np.dtype(str(next(network.parameters()).dtype).removeprefix("torch."))
 
-    def __call__(self, windows: np.ndarray) -> np.ndarray:
+    def __call__(self, windows: np.ndarray, phase: np.ndarray | None = None) -> np.ndarray:
         with torch.inference_mode():
             x = torch.from_numpy(np.ascontiguousarray(windows, dtype=self.dtype))
+            step = None if phase is None else torch.from_numpy(phase).to(self.device)
             # (b, L, C) -> (b, H, C, 1) -> (b, H, C)
-            return self.network(x.to(self.device))[..., 0].cpu().numpy()
+            return self.network(x.to(self.device), phase=step)[..., 0].cpu().numpy()

@@ -320,7 +320,8 @@ class Forecaster:
             mean, std = np.zeros(history.shape[2]), np.ones(history.shape[2])
             if self.scaler is not None:
                 mean, std = self.scaler.targets.vectors(self.columns.targets)
-            values = self.model.forecast((history - mean) / std, n, batch_size)  # (S, n, C)
+            phases = self.model.phases(bundle.targets)  # (S,) with a learned cycle
+            values = self.model.forecast((history - mean) / std, n, batch_size, phases)
         except ValueError as exc:
             raise ForecastError(f"{bundle.source}: prediction failed: {exc}") from exc
         check_finite(values, bundle.ids, self.output_chunk_length, bundle.source)

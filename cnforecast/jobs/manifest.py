@@ -187,11 +187,7 @@ def _save_network(model: TorchForecastingModel, folder: Path) -> None:
     point = shape.nr_params == 1 and not (
         shape.past_cov_dim or shape.future_cov_dim or shape.static_cov_dim
     )
-    if (
-        not point
-        or network.config.cycle_length
-        or str(next(network.parameters()).dtype) != "torch.float32"
-    ):
+    if not point or str(next(network.parameters()).dtype) != "torch.float32":
         return
     if not onnx_export_available():
         logger.info("no network.onnx: install the onnx extra for the fastest prediction start")

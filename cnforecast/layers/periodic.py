@@ -5,7 +5,7 @@ CycleNet's residual cycle forecasting (Lin et al., NeurIPS 2024), in CircuitNet:
 (learned, starting at zero). The cycle at a window's steps is removed from the normalised
 input, the circuit and the linear path forecast what remains, and the cycle at the forecast
 steps is added back. Which step of the cycle a window starts at (its *phase*) comes from
-its time index (:mod:`cnforecast.models.cycle_phase`).
+its time index (:mod:`cnforecast.cycle_phase`).
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ import copy
 import inspect
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from typing import Literal
 
 import numpy as np
 import torch
@@ -18,10 +20,10 @@ from darts.utils.data.torch_datasets.utils import (
     TorchTrainingSample,
 )
 
+from cnforecast.cycle_phase import CyclePhase, auto_cycle_length
 from cnforecast.layers.config import CircuitConfig, ReadoutKind
 from cnforecast.layers.network import LAYER_NAMES, CircuitLayers, CircuitNetwork, NetworkShape
 from cnforecast.layers.wiring import CircuitGraph, build_wiring
-from cnforecast.models.cycle_phase import CyclePhase
 from cnforecast.models.recipe import DEFAULT_TRAINING
 from cnforecast.models.windows import WindowsMixin
 
@@ -181,7 +183,7 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
         dropout: float = _DEFAULTS.dropout,
         wiring_seed: int = _DEFAULTS.wiring_seed,
         linear_skip: bool = _DEFAULTS.linear_skip,
-        cycle_length: int | None = _DEFAULTS.cycle_length,
+        cycle_length: int | Literal["auto"] | None = _DEFAULTS.cycle_length,
         torch_compile: bool | str = False,
         use_static_covariates: bool = True,
         use_reversible_instance_norm: bool | dict = True,
@@ -265,9 +267,12 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
             the forecast, at each window's phase, read from the series' time index (e.g.
             24 for the daily cycle of hourly data, 96 for 15-minute data). Needs time
             indexes with a fixed step (seconds to days) or integer indexes; adds a darts
-            custom past-covariate encoder (:class:`~cnforecast.models.cycle_phase.CyclePhase`)
+            custom past-covariate encoder (:class:`~cnforecast.cycle_phase.CyclePhase`)
             and ``W * C`` weights. Works with point forecasts and quantile regression.
-            ``None`` (default): no cycle.
+            ``"auto"``: chosen at ``fit`` from the series' frequency
+            (:func:`~cnforecast.cycle_phase.auto_cycle_length`: a day of steps for
+            sub-daily data, a week for daily data), and no cycle where none applies (other
+            frequencies, integer indexes, other likelihoods). ``None``: no cycle.
         torch_compile
             Run the circuit through :func:`torch.compile` (fewer, fused kernels: faster
             training on a GPU once compiled): ``True`` for the default ``"inductor"``
@@ -325,12 +330,12 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
             dropout=dropout,
             wiring_seed=wiring_seed,
             linear_skip=linear_skip,
-            cycle_length=cycle_length,
+            cycle_length=None if cycle_length == "auto" else cycle_length,
         )
         # a deep copy: darts may keep and change the nested dicts of its keywords
         model_kwargs = {**copy.deepcopy(dict(DEFAULT_TRAINING)), **self.model_params}
-        if cycle_length:
-            model_kwargs.update(_cycle_settings(cycle_length, model_kwargs))
+        if self.config.cycle_length:
+            model_kwargs.update(_cycle_settings(self.config.cycle_length, model_kwargs))
         super().__init__(**self._extract_torch_model_params(**model_kwargs))
         self.pl_module_params = self._extract_pl_module_params(**model_kwargs)
         self.torch_compile = _compile_backend(torch_compile)
@@ -433,6 +438,8 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
         for role in ("series", "past_covariates", "future_covariates", "val_series"):
             _check_finite(bound.get(role), role)
         self._check_series_length(series)
+        if self.model_params.get("cycle_length") == "auto":
+            self._resolve_auto_cycle(series)
         return super().fit(series, *args, **kwargs)
 
     fit.__doc__ = MixedCovariatesTorchModel.fit.__doc__
@@ -444,6 +451,22 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
         return super().predict(n, series, *args, **kwargs)
 
     predict.__doc__ = MixedCovariatesTorchModel.predict.__doc__
+
+    def _resolve_auto_cycle(self, series: TimeSeries | Sequence[TimeSeries]) -> None:
+        """``cycle_length="auto"``: the cycle of the training series' frequency, or none."""
+        first = series if isinstance(series, TimeSeries) else next(iter(series))
+        length = auto_cycle_length(first.freq)
+        user = {
+            "add_encoders": self.model_params.get("add_encoders"),
+            "likelihood": self.likelihood,
+        }
+        try:
+            settings = _cycle_settings(length, user) if length else {"add_encoders": None}
+        except ValueError as exc:  # a likelihood or transformer the cycle cannot go with
+            logger.info("cycle_length='auto': no cycle (%s)", exc)
+            length, settings = None, {"add_encoders": None}
+        self.config = replace(self.config, cycle_length=length)
+        self.add_encoders = settings["add_encoders"] or self.model_params.get("add_encoders")
 
     def _check_series_length(self, series: TimeSeries | Sequence[TimeSeries]) -> None:
         items = [series] if isinstance(series, TimeSeries) else list(series)

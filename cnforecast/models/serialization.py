@@ -13,9 +13,9 @@ from darts.utils.serialization import add_safe_globals
 
 def safe_globals() -> list:
     """The classes and functions a saved cnforecast model may reference."""
+    from cnforecast.cycle_phase import CyclePhase
     from cnforecast.layers.config import CircuitConfig
     from cnforecast.models.circuitnet import CircuitNetModel, _CircuitNetModule
-    from cnforecast.models.cycle_phase import CyclePhase
 
     return [CircuitNetModel, _CircuitNetModule, CircuitConfig, CyclePhase]
 
