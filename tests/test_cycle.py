@@ -14,7 +14,7 @@ from cnforecast.cycle_phase import CyclePhase, time_positions
 from cnforecast.inference import NetworkPredictor, OnnxRunner, save_onnx
 from cnforecast.layers import CircuitConfig
 from cnforecast.layers.network import CircuitNetwork, NetworkShape
-from cnforecast.layers.periodic import PeriodicComponent
+from cnforecast.layers.periodic import CYCLE_GAIN, PeriodicComponent
 from cnforecast.models.registry import MODELS
 
 TINY = dict(MODELS["circuitnet"].test_settings)
@@ -36,7 +36,7 @@ def _model(quiet_trainer, **kw) -> CircuitNetModel:
 def test_the_periodic_component_reads_the_cycle_at_each_windows_steps():
     periodic = PeriodicComponent(4, 2)
     with torch.no_grad():
-        periodic.cycle.copy_(torch.tensor([[0.0, 10], [1, 11], [2, 12], [3, 13]]))
+        periodic.cycle.copy_(torch.tensor([[0.0, 10], [1, 11], [2, 12], [3, 13]]) / CYCLE_GAIN)
     out = periodic(torch.tensor([0, 3]), start=1, steps=5)  # (B, steps, C)
     assert out.shape == (2, 5, 2)
     assert out[0, :, 0].tolist() == [1, 2, 3, 0, 1]  # phase 0, steps 1..5, wrapping at 4
@@ -67,7 +67,7 @@ def test_the_cycle_is_what_the_network_adds_at_the_forecast_steps():
     phase = torch.tensor([0, 4])
     before = net(x, phase=phase)
     with torch.no_grad():
-        net.periodic.cycle.copy_(torch.arange(6.0)[:, None])
+        net.periodic.cycle.copy_(torch.arange(6.0)[:, None] / CYCLE_GAIN)
         # the input loses the cycle at its own steps: give it back so the circuit sees x
         shifted = x + net.periodic(phase, 0, 12)
     after = net(shifted, phase=phase)
@@ -138,7 +138,7 @@ def test_the_cycle_is_learned_in_phase(quiet_trainer):
         values.astype(np.float32),
     )
     model = _model(quiet_trainer, n_epochs=4, optimizer_kwargs={"lr": 1e-2}).fit(series)
-    cycle = model.model.periodic.cycle.detach()[:, 0].numpy()
+    cycle = model.model.periodic.values().detach()[:, 0].numpy()
     # the circuit and the linear path see the shape too, so the cycle holds only part of it
     assert np.corrcoef(cycle, shape[:24])[0, 1] > 0.5, cycle
 
