@@ -70,9 +70,11 @@ def test_onnx_forecasts_are_darts_forecasts(fitted, onnx_path, n):
 
 @pytest.mark.parametrize("batch", [1, 7, 1500])
 def test_the_onnx_batch_size_is_free(fitted, onnx_path, batch):
-    windows = np.random.default_rng(batch).normal(size=(batch, 24, 2)).astype(np.float32)
-    expected = TorchRunner(fitted[0].export_network())(windows)
-    got = OnnxRunner(onnx_path)(windows)
+    rng = np.random.default_rng(batch)
+    windows = rng.normal(size=(batch, 24, 2)).astype(np.float32)
+    phase = rng.integers(0, 24, batch)  # the default model learned a daily cycle
+    expected = TorchRunner(fitted[0].export_network())(windows, phase)
+    got = OnnxRunner(onnx_path)(windows, phase)
     assert got.shape == expected.shape == (batch, 6, 2)
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
 
@@ -135,7 +137,8 @@ def test_reading_onnx_imports_no_torch(onnx_path):
         import numpy as np
         from cnforecast.inference import NetworkPredictor, OnnxRunner
         predictor = NetworkPredictor(OnnxRunner({str(onnx_path)!r}))
-        print(predictor.forecast(np.zeros((2, 24, 2)), 9).shape, "torch" in sys.modules)
+        values = predictor.forecast(np.zeros((2, 24, 2)), 9, phases=np.array([0, 5]))
+        print(values.shape, "torch" in sys.modules)
         """
     done = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, cwd=REPO

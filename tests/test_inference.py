@@ -118,8 +118,9 @@ def test_the_network_file_round_trips_without_pickled_code(fitted, tmp_path):
     record = torch.load(tmp_path / "net.pt", weights_only=True)  # plain values and tensors
     assert record["format"] == "cnforecast-network" and record["shape"]["input_chunk_length"] == 24
     loaded = NetworkPredictor(load_network(tmp_path / "net.pt"))
+    assert loaded.cycle_length == 24  # hourly data: the default learns a daily cycle
     np.testing.assert_allclose(
-        loaded.forecast(np.stack([s.values() for s in series]), 9),
+        loaded.forecast(np.stack([s.values() for s in series]), 9, phases=loaded.phases(series)),
         np.stack([p.values() for p in model.predict(9, series, verbose=False)]),
         rtol=1e-6,
         atol=1e-6,

@@ -393,6 +393,18 @@ def _failed(label: str, model: str, err: Exception) -> dict[str, Any]:
     return dict(status="failed", error=f"{type(err).__name__}: {err}", label=label, model=model)
 
 
+def _random_phases(
+    module: torch.nn.Module, batch: int, lookback: int, device: torch.device
+) -> torch.Tensor | None:
+    """``(B, L, 1)`` phases of random windows for a module with a learned cycle, else None
+    (what darts' ``CyclePhase`` encoder gives it as its last past covariate)."""
+    cycle = getattr(getattr(module, "config", None), "cycle_length", None)
+    if not cycle:
+        return None
+    start = torch.randint(0, cycle, (batch, 1, 1), device=device)
+    return ((start + torch.arange(lookback, device=device)[None, :, None]) % cycle).float()
+
+
 def _module_step(run: _Run) -> list[dict[str, Any]]:
     """Bare torch module: forward + backward + Adam on random batches, ms a step."""
     from darts.utils.data.torch_datasets.utils import ModuleStage, PLModuleInput
@@ -415,6 +427,7 @@ def _module_step(run: _Run) -> list[dict[str, Any]]:
             try:
                 x = PLModuleInput(
                     past_target=torch.randn(b, run.lookback, n_components, device=device),
+                    past_covariates=_random_phases(module, b, run.lookback, device),
                     stage=ModuleStage.TRAIN,
                 )
                 y = torch.randn(b, run.horizon, n_components, device=device)

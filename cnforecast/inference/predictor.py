@@ -195,8 +195,8 @@ class NetworkPredictor:
         items = [series] if single else list(series)
         if not items:
             return []
-        phases = self.phases(items)
-        values = self.forecast(self.windows(items), n, batch_size, phases)
+        windows = self.windows(items)  # checks the lengths first
+        values = self.forecast(windows, n, batch_size, self.phases(items))
         forecasts = self.to_series(items, values)
         return forecasts[0] if single else forecasts
 

@@ -183,7 +183,7 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
         dropout: float = _DEFAULTS.dropout,
         wiring_seed: int = _DEFAULTS.wiring_seed,
         linear_skip: bool = _DEFAULTS.linear_skip,
-        cycle_length: int | Literal["auto"] | None = _DEFAULTS.cycle_length,
+        cycle_length: int | Literal["auto"] | None = "auto",
         torch_compile: bool | str = False,
         use_static_covariates: bool = True,
         use_reversible_instance_norm: bool | dict = True,
