@@ -269,7 +269,7 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
             indexes with a fixed step (seconds to days) or integer indexes; adds a darts
             custom past-covariate encoder (:class:`~cnforecast.cycle_phase.CyclePhase`)
             and ``W * C`` weights. Works with point forecasts and quantile regression.
-            ``"auto"``: chosen at ``fit`` from the series' frequency
+            ``"auto"`` (default): chosen at ``fit`` from the series' frequency
             (:func:`~cnforecast.cycle_phase.auto_cycle_length`: a day of steps for
             sub-daily data, a week for daily data), and no cycle where none applies (other
             frequencies, integer indexes, other likelihoods). ``None``: no cycle.
