@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from _jobs_data import REPO, job_args, make_frame, tiny_config, trained_model_dir
-from darts.utils.timeseries_generation import sine_timeseries
+from _small_network import fit_small, small_network
 
 from cnforecast import CircuitNetModel
 from cnforecast.cli.main import main
@@ -28,26 +28,11 @@ from cnforecast.jobs.engines import engine_of_dir, resolve_engine
 from cnforecast.jobs.errors import ModelDirError
 from cnforecast.jobs.forecaster import Forecaster
 from cnforecast.jobs.manifest import NETWORK_FILE, ONNX_FILE, load_network_dir
-from cnforecast.layers import CircuitConfig
-from cnforecast.layers.network import CircuitNetwork, NetworkShape
-
-SMALL = {"d_model": 8, "n_heads": 2, "n_units": 3, "n_neurons": 4, "n_ports": 2, "patch_len": 8}
-TRAINER = {"enable_progress_bar": False, "logger": False, "enable_model_summary": False}
 
 
 @pytest.fixture(scope="module")
 def fitted() -> tuple[CircuitNetModel, list]:
-    """A small CircuitNet trained one epoch on three two-component series."""
-    series = [
-        sine_timeseries(length=120, value_frequency=0.05 + 0.01 * i, freq="h")
-        .stack(sine_timeseries(length=120, value_frequency=0.03, value_amplitude=3.0, freq="h"))
-        .astype(np.float32)
-        for i in range(3)
-    ]
-    model = CircuitNetModel(
-        24, 6, n_epochs=1, batch_size=16, random_state=0, pl_trainer_kwargs=TRAINER, **SMALL
-    )
-    return model.fit(series), series
+    return fit_small(np.float32)  # float32: what the ONNX file holds
 
 
 @pytest.fixture(scope="module")
@@ -89,15 +74,12 @@ def test_the_onnx_runner_reads_its_sizes_and_checks_components(onnx_path):
 
 
 def test_networks_the_onnx_file_cannot_hold_are_refused(tmp_path):
-    def network(**shape):
-        return CircuitNetwork(CircuitConfig(**SMALL), NetworkShape(32, 8, **shape))
-
     with pytest.raises(ValueError, match="without covariates"):
-        save_onnx(network(past_cov_dim=1), tmp_path / "a.onnx")
+        save_onnx(small_network(past_cov_dim=1), tmp_path / "a.onnx")
     with pytest.raises(ValueError, match="likelihood"):
-        save_onnx(network(nr_params=2), tmp_path / "b.onnx")
+        save_onnx(small_network(nr_params=2), tmp_path / "b.onnx")
     with pytest.raises(ValueError, match="float32"):
-        save_onnx(network().double(), tmp_path / "c.onnx")
+        save_onnx(small_network().double(), tmp_path / "c.onnx")
     assert not list(tmp_path.iterdir())
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import torch
 from _jobs_data import ICL, OCL, REPO, job_args, make_frame, trained_model_dir
+from _small_network import SMALL, TRAINER, fit_small, small_network
 from darts.models.components.layer_norm_variants import RINorm
 from darts.utils.timeseries_generation import sine_timeseries
 
@@ -31,27 +32,10 @@ from cnforecast.layers import CircuitConfig
 from cnforecast.layers.instance_norm import ReversibleInstanceNorm
 from cnforecast.layers.network import CircuitNetwork, NetworkShape
 
-SMALL = {"d_model": 8, "n_heads": 2, "n_units": 3, "n_neurons": 4, "n_ports": 2, "patch_len": 8}
-TRAINER = {"enable_progress_bar": False, "logger": False, "enable_model_summary": False}
-
-
-def small_network(lookback=32, horizon=8, **shape) -> CircuitNetwork:
-    return CircuitNetwork(CircuitConfig(**SMALL), NetworkShape(lookback, horizon, **shape))
-
 
 @pytest.fixture(scope="module")
 def fitted() -> tuple[CircuitNetModel, list]:
-    """A small CircuitNet trained one epoch on three two-component series."""
-    series = [
-        sine_timeseries(length=120, value_frequency=0.05 + 0.01 * i, freq="h").stack(
-            sine_timeseries(length=120, value_frequency=0.03, value_amplitude=3.0, freq="h")
-        )
-        for i in range(3)
-    ]
-    model = CircuitNetModel(
-        24, 6, n_epochs=1, batch_size=16, random_state=0, pl_trainer_kwargs=TRAINER, **SMALL
-    )
-    return model.fit(series), series
+    return fit_small()
 
 
 # ------------------------------------------------------------------------------- layers

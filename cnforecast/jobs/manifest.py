@@ -179,21 +179,14 @@ def _save_network(model: TorchForecastingModel, folder: Path) -> None:
     if export is None or getattr(model, "model", None) is None:
         return
     from cnforecast.inference.network_file import save_network
-    from cnforecast.inference.onnx_file import onnx_export_available, save_onnx
+    from cnforecast.inference.onnx_file import save_onnx
 
     network = export()
     save_network(network, folder / NETWORK_FILE)
-    shape = network.network_shape
-    point = shape.nr_params == 1 and not (
-        shape.past_cov_dim or shape.future_cov_dim or shape.static_cov_dim
-    )
-    if not point or str(next(network.parameters()).dtype) != "torch.float32":
-        return
-    if not onnx_export_available():
-        logger.info("no network.onnx: install the onnx extra for the fastest prediction start")
-        return
     try:
         save_onnx(network, folder / ONNX_FILE)
+    except (ValueError, ImportError) as exc:  # a network the file cannot hold; no onnx extra
+        logger.info("no network.onnx: %s", exc)
     except Exception as exc:  # the exporter fails in many ways; the model itself is saved
         logger.warning("network.onnx was not written (%s: %s)", type(exc).__name__, exc)
 
