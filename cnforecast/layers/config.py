@@ -87,6 +87,8 @@ class CircuitConfig:
     wiring_seed: int = 0
     linear_skip: bool = True
     cycle_length: int | None = None
+    channel_identity: bool = False
+    linear_gain: float = 1.0
 
     def __post_init__(self) -> None:
         for name in (
@@ -127,6 +129,13 @@ class CircuitConfig:
                 f"daily cycle of hourly data) or None (no learned cycle), got "
                 f"{self.cycle_length!r}."
             )
+        if isinstance(self.linear_gain, bool) or not (
+            isinstance(self.linear_gain, int | float) and self.linear_gain > 0
+        ):
+            raise ValueError(
+                f"linear_gain must be a positive number (1: the linear path learns at the "
+                f"model's learning rate), got {self.linear_gain!r}."
+            )
         if self.n_ports > self.n_neurons:
             raise ValueError(
                 f"n_ports={self.n_ports} exceeds n_neurons={self.n_neurons}: ports are neurons "
@@ -146,6 +155,7 @@ class CircuitConfig:
         object.__setattr__(self, "motifs", motifs)
         object.__setattr__(self, "n_links", int(self.n_links))
         object.__setattr__(self, "linear_skip", bool(self.linear_skip))
+        object.__setattr__(self, "channel_identity", bool(self.channel_identity))
 
     @property
     def read_neurons(self) -> int:

@@ -25,9 +25,11 @@ from typing import Any
 import torch
 from torch import nn
 
+from cnforecast.layers.channel_identity import ChannelIdentity
 from cnforecast.layers.circuit import Circuit
 from cnforecast.layers.config import CircuitConfig
 from cnforecast.layers.instance_norm import ReversibleInstanceNorm
+from cnforecast.layers.linear_path import LinearPath
 from cnforecast.layers.patch_embedding import PatchEmbedding
 from cnforecast.layers.periodic import PeriodicComponent
 from cnforecast.layers.port_assignment import PortAssignment
@@ -46,6 +48,7 @@ LAYER_NAMES = (
     "readout",
     "skip",
     "periodic",
+    "channel_identity",
 )
 
 
@@ -98,9 +101,11 @@ class CircuitLayers:
         torch_compile: bool | str = False,
         n_targets: int | None = None,
     ) -> None:
-        """Build the layers; ``n_targets`` (C) is needed only with ``config.cycle_length``."""
-        if config.cycle_length and n_targets is None:
-            raise ValueError("a network with cycle_length needs n_targets (the components C)")
+        """Build the layers; ``n_targets`` (C) is needed with ``config.cycle_length`` or
+        ``config.channel_identity``."""
+        for option in ("cycle_length", "channel_identity"):
+            if getattr(config, option) and n_targets is None:
+                raise ValueError(f"a network with {option} needs n_targets (the components C)")
         self.config = config
         self.network_shape = shape
         self.torch_compile = torch_compile
@@ -131,11 +136,21 @@ class CircuitLayers:
             dropout=config.dropout,
         )
         # the linear path from the (normalised) window straight to the horizon
-        self.skip = nn.Linear(lookback, horizon * shape.nr_params) if config.linear_skip else None
+        self.skip = (
+            LinearPath(lookback, horizon * shape.nr_params, config.linear_gain)
+            if config.linear_skip
+            else None
+        )
         # the learned cycle of each target component (CycleNet's residual cycle forecasting)
         self.periodic = (
             PeriodicComponent(config.cycle_length, n_targets)
             if config.cycle_length and n_targets is not None
+            else None
+        )
+        # a learned vector per target component, added to its patch embeddings
+        self.channel_identity = (
+            ChannelIdentity(n_targets, d)
+            if config.channel_identity and n_targets is not None
             else None
         )
 
@@ -187,6 +202,9 @@ class CircuitLayers:
             # (B, L, X) -> (B, Np, D) -> (B, 1, Np, D), added to (B, C, Np, D) -> (G, Np, D)
             cov = self.covariate_embedding(covariates).unsqueeze(1)
             patches = (patches.view(b, c, *patches.shape[1:]) + cov).flatten(0, 1)
+        if self.channel_identity is not None:
+            # (G, Np, D) -> (B, C, Np, D) plus each component's vector -> (G, Np, D)
+            patches = self.channel_identity(patches.view(b, c, *patches.shape[1:])).flatten(0, 1)
         # (G, Np, D) -> (G, M, P, D)
         ports = self.port_assignment(patches)
         # (G, M, P, D) -> (G, M, N, D)

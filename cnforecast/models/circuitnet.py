@@ -184,6 +184,8 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
         wiring_seed: int = _DEFAULTS.wiring_seed,
         linear_skip: bool = _DEFAULTS.linear_skip,
         cycle_length: int | Literal["auto"] | None = "auto",
+        channel_identity: bool = _DEFAULTS.channel_identity,
+        linear_gain: float = _DEFAULTS.linear_gain,
         torch_compile: bool | str = False,
         use_static_covariates: bool = True,
         use_reversible_instance_norm: bool | dict = True,
@@ -273,6 +275,10 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
             (:func:`~cnforecast.cycle_phase.auto_cycle_length`: a day of steps for
             sub-daily data, a week for daily data), and no cycle where none applies (other
             frequencies, integer indexes, other likelihoods). ``None``: no cycle.
+        channel_identity
+            Add a learned ``d_model``-vector per target component to its patch embeddings,
+            so the weights shared across components can tell them apart (adds ``C * D``
+            weights; the model then forecasts series with the training series' components).
         torch_compile
             Run the circuit through :func:`torch.compile` (fewer, fused kernels: faster
             training on a GPU once compiled): ``True`` for the default ``"inductor"``
@@ -331,6 +337,8 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
             wiring_seed=wiring_seed,
             linear_skip=linear_skip,
             cycle_length=None if cycle_length == "auto" else cycle_length,
+            channel_identity=channel_identity,
+            linear_gain=linear_gain,
         )
         # a deep copy: darts may keep and change the nested dicts of its keywords
         model_kwargs = {**copy.deepcopy(dict(DEFAULT_TRAINING)), **self.model_params}
