@@ -1,6 +1,8 @@
-"""The linear path's gain and the channel identity vectors: shapes, gradients, weights."""
+"""The linear path and its gain: the map, its weights, how fast it learns."""
 
 from __future__ import annotations
+
+import pickle
 
 import numpy as np
 import pytest
@@ -9,21 +11,7 @@ from darts.utils.data.torch_datasets.utils import TorchTrainingSample
 from torch import nn
 
 from cnforecast import CircuitNetModel
-from cnforecast.layers import ChannelIdentity, CircuitConfig, LinearPath
-from cnforecast.layers.network import CircuitNetwork, NetworkShape
-
-SMALL = {"d_model": 8, "n_units": 3, "n_neurons": 4, "n_ports": 2, "n_heads": 2}
-
-
-def small_network(n_targets=3, **config):
-    torch.manual_seed(0)
-    network = CircuitNetwork(
-        CircuitConfig(**{**SMALL, **config}), NetworkShape(24, 6), n_targets=n_targets
-    )
-    # the read-out's last map starts at zero: give it trained-like weights so the circuit
-    # (and what enters it) shows in the forecast
-    nn.init.normal_(network.readout.head.weight, std=0.1)
-    return network
+from cnforecast.layers import LINEAR_GAIN, CircuitConfig, LinearPath
 
 
 def test_a_linear_path_with_a_gain_starts_as_the_same_map():
@@ -74,45 +62,10 @@ def test_a_bad_gain_is_refused(gain):
         CircuitNetModel(24, 6, linear_gain=gain)
 
 
-def test_channel_identity_shape_and_gradient():
-    identity = ChannelIdentity(n_targets=3, d_model=8)
-    patches = torch.randn(2, 3, 5, 8)
-    out = identity(patches)
-    assert out.shape == (2, 3, 5, 8)
-    # the same vector on every patch of a component, a different one per component
-    torch.testing.assert_close(out - patches, identity.embedding[None, :, None, :].expand(2, 3, 5, 8))
-    out.pow(2).sum().backward()
-    assert identity.embedding.grad is not None and identity.embedding.grad.abs().min() > 0
-    with pytest.raises(ValueError, match="built for 3 target component"):
-        identity(torch.randn(2, 4, 5, 8))
-
-
-def test_channel_identity_tells_equal_windows_of_two_components_apart():
-    window = torch.randn(2, 24, 1).expand(2, 24, 3).contiguous()  # three equal components
-    with torch.no_grad():
-        shared = small_network(channel_identity=False).eval()(window)
-        told = small_network(channel_identity=True).eval()(window)
-    torch.testing.assert_close(shared[:, :, 0], shared[:, :, 1])
-    assert not torch.allclose(told[:, :, 0], told[:, :, 1])
-
-
-def test_channel_identity_adds_c_times_d_weights_and_every_one_learns():
-    def count(network):
-        return sum(p.numel() for p in network.parameters())
-
-    plain, told = small_network(5), small_network(5, channel_identity=True)
-    assert count(told) - count(plain) == 5 * SMALL["d_model"]
-    out = told(torch.randn(4, 24, 5))
-    (out * torch.randn_like(out)).sum().backward()
-    assert told.channel_identity.embedding.grad.abs().min() > 0
-    with pytest.raises(ValueError, match="needs n_targets"):
-        CircuitNetwork(CircuitConfig(channel_identity=True), NetworkShape(24, 6))
-
-
 @pytest.mark.parametrize("n_targets", [7, 321])
-def test_the_model_with_every_option_stays_under_a_million_parameters_at_h720(n_targets):
-    # a weekly cycle of hourly data (the largest cycle "auto" does not pick), identity vectors
-    model = CircuitNetModel(96, 720, cycle_length=168, channel_identity=True, linear_gain=10.0)
+def test_a_weekly_cycle_keeps_the_default_model_under_a_million_parameters_at_h720(n_targets):
+    # a weekly cycle of hourly data (W = 168, more than "auto" picks for hourly data)
+    model = CircuitNetModel(96, 720, cycle_length=168)
     sample = TorchTrainingSample(
         past_target=np.zeros((96, n_targets), np.float32),
         past_covariates=np.zeros((96, 1), np.float32),  # the phase
@@ -120,5 +73,19 @@ def test_the_model_with_every_option_stays_under_a_million_parameters_at_h720(n_
     )
     model.pl_module_params["train_sample_shape"] = sample.sample_shapes()
     module = model._create_model(sample)
-    assert module.periodic is not None and module.channel_identity is not None
+    assert module.periodic is not None
     assert sum(p.numel() for p in module.parameters()) < 1_000_000
+
+
+def test_the_model_defaults_to_the_gain_and_the_config_to_a_plain_linear_path():
+    assert CircuitNetModel(24, 6).config.linear_gain == LINEAR_GAIN == 10.0
+    assert CircuitConfig().linear_gain == 1.0
+
+
+def test_a_configuration_saved_before_the_gain_existed_loads_as_a_plain_linear_path():
+    # a 0.3 CircuitConfig, pickled inside every saved model, has no linear_gain field
+    old = CircuitConfig(d_model=8, n_heads=2)
+    object.__delattr__(old, "linear_gain")
+    loaded = pickle.loads(pickle.dumps(old))
+    assert loaded.linear_gain == 1.0
+    assert loaded.d_model == 8

@@ -87,7 +87,6 @@ class CircuitConfig:
     wiring_seed: int = 0
     linear_skip: bool = True
     cycle_length: int | None = None
-    channel_identity: bool = False
     linear_gain: float = 1.0
 
     def __post_init__(self) -> None:
@@ -155,7 +154,6 @@ class CircuitConfig:
         object.__setattr__(self, "motifs", motifs)
         object.__setattr__(self, "n_links", int(self.n_links))
         object.__setattr__(self, "linear_skip", bool(self.linear_skip))
-        object.__setattr__(self, "channel_identity", bool(self.channel_identity))
 
     @property
     def read_neurons(self) -> int:

@@ -25,7 +25,6 @@ from typing import Any
 import torch
 from torch import nn
 
-from cnforecast.layers.channel_identity import ChannelIdentity
 from cnforecast.layers.circuit import Circuit
 from cnforecast.layers.config import CircuitConfig
 from cnforecast.layers.instance_norm import ReversibleInstanceNorm
@@ -48,7 +47,6 @@ LAYER_NAMES = (
     "readout",
     "skip",
     "periodic",
-    "channel_identity",
 )
 
 
@@ -101,11 +99,9 @@ class CircuitLayers:
         torch_compile: bool | str = False,
         n_targets: int | None = None,
     ) -> None:
-        """Build the layers; ``n_targets`` (C) is needed with ``config.cycle_length`` or
-        ``config.channel_identity``."""
-        for option in ("cycle_length", "channel_identity"):
-            if getattr(config, option) and n_targets is None:
-                raise ValueError(f"a network with {option} needs n_targets (the components C)")
+        """Build the layers; ``n_targets`` (C) is needed only with ``config.cycle_length``."""
+        if config.cycle_length and n_targets is None:
+            raise ValueError("a network with cycle_length needs n_targets (the components C)")
         self.config = config
         self.network_shape = shape
         self.torch_compile = torch_compile
@@ -145,12 +141,6 @@ class CircuitLayers:
         self.periodic = (
             PeriodicComponent(config.cycle_length, n_targets)
             if config.cycle_length and n_targets is not None
-            else None
-        )
-        # a learned vector per target component, added to its patch embeddings
-        self.channel_identity = (
-            ChannelIdentity(n_targets, d)
-            if config.channel_identity and n_targets is not None
             else None
         )
 
@@ -202,9 +192,6 @@ class CircuitLayers:
             # (B, L, X) -> (B, Np, D) -> (B, 1, Np, D), added to (B, C, Np, D) -> (G, Np, D)
             cov = self.covariate_embedding(covariates).unsqueeze(1)
             patches = (patches.view(b, c, *patches.shape[1:]) + cov).flatten(0, 1)
-        if self.channel_identity is not None:
-            # (G, Np, D) -> (B, C, Np, D) plus each component's vector -> (G, Np, D)
-            patches = self.channel_identity(patches.view(b, c, *patches.shape[1:])).flatten(0, 1)
         # (G, Np, D) -> (G, M, P, D)
         ports = self.port_assignment(patches)
         # (G, M, P, D) -> (G, M, N, D)

@@ -22,6 +22,7 @@ from darts.utils.data.torch_datasets.utils import (
 
 from cnforecast.cycle_phase import CyclePhase, auto_cycle_length
 from cnforecast.layers.config import CircuitConfig, ReadoutKind
+from cnforecast.layers.linear_path import LINEAR_GAIN
 from cnforecast.layers.network import LAYER_NAMES, CircuitLayers, CircuitNetwork, NetworkShape
 from cnforecast.layers.wiring import CircuitGraph, build_wiring
 from cnforecast.models.recipe import DEFAULT_TRAINING
@@ -184,8 +185,7 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
         wiring_seed: int = _DEFAULTS.wiring_seed,
         linear_skip: bool = _DEFAULTS.linear_skip,
         cycle_length: int | Literal["auto"] | None = "auto",
-        channel_identity: bool = _DEFAULTS.channel_identity,
-        linear_gain: float = _DEFAULTS.linear_gain,
+        linear_gain: float = LINEAR_GAIN,
         torch_compile: bool | str = False,
         use_static_covariates: bool = True,
         use_reversible_instance_norm: bool | dict = True,
@@ -263,6 +263,13 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
             Add a linear map from each component's (normalised) window straight to the
             horizon, next to the circuit (on by default; the circuit's read-out starts at
             zero and learns what the linear map misses).
+        linear_gain
+            The linear path learns this many times faster than the rest of the network
+            (its weights are stored divided by the gain; Adam's steps do not depend on a
+            weight's scale). Default 10: the linear path learns at 10 times the model's
+            learning rate, 1e-2 with the default recipe, as linear forecasters train
+            (CycleNet at 0.01), while the circuit keeps 1e-3 (chosen on validation losses,
+            see ``docs/architecture.md``). 1: a plain linear layer (cnforecast 0.3).
         cycle_length
             Learn a cycle of this many steps per target component (CycleNet's residual
             cycle forecasting): it is removed from the normalised window and added back to
@@ -275,10 +282,6 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
             (:func:`~cnforecast.cycle_phase.auto_cycle_length`: a day of steps for
             sub-daily data, a week for daily data), and no cycle where none applies (other
             frequencies, integer indexes, other likelihoods). ``None``: no cycle.
-        channel_identity
-            Add a learned ``d_model``-vector per target component to its patch embeddings,
-            so the weights shared across components can tell them apart (adds ``C * D``
-            weights; the model then forecasts series with the training series' components).
         torch_compile
             Run the circuit through :func:`torch.compile` (fewer, fused kernels: faster
             training on a GPU once compiled): ``True`` for the default ``"inductor"``
@@ -337,7 +340,6 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
             wiring_seed=wiring_seed,
             linear_skip=linear_skip,
             cycle_length=None if cycle_length == "auto" else cycle_length,
-            channel_identity=channel_identity,
             linear_gain=linear_gain,
         )
         # a deep copy: darts may keep and change the nested dicts of its keywords
