@@ -11,7 +11,7 @@ from darts.utils.data.torch_datasets.utils import TorchTrainingSample
 from torch import nn
 
 from cnforecast import CircuitNetModel
-from cnforecast.layers import LINEAR_GAIN, CircuitConfig, LinearPath
+from cnforecast.layers import CircuitConfig, LinearPath
 
 
 def test_a_linear_path_with_a_gain_starts_as_the_same_map():
@@ -77,9 +77,9 @@ def test_a_weekly_cycle_keeps_the_default_model_under_a_million_parameters_at_h7
     assert sum(p.numel() for p in module.parameters()) < 1_000_000
 
 
-def test_the_model_defaults_to_the_gain_and_the_config_to_a_plain_linear_path():
-    assert CircuitNetModel(24, 6).config.linear_gain == LINEAR_GAIN == 10.0
-    assert CircuitConfig().linear_gain == 1.0
+def test_the_default_linear_path_is_a_plain_linear_layer():
+    assert CircuitNetModel(24, 6).config.linear_gain == CircuitConfig().linear_gain == 1.0
+    assert CircuitNetModel(24, 6, linear_gain=3).config.linear_gain == 3
 
 
 def test_a_configuration_saved_before_the_gain_existed_loads_as_a_plain_linear_path():

@@ -15,7 +15,7 @@ from cnforecast.layers.attention_motif import AttentionMotif
 from cnforecast.layers.circuit import Circuit
 from cnforecast.layers.config import MOTIFS, READOUTS, CircuitConfig, normalize_motifs
 from cnforecast.layers.linear_motif import LinearMotif
-from cnforecast.layers.linear_path import LINEAR_GAIN, LinearPath
+from cnforecast.layers.linear_path import LinearPath
 from cnforecast.layers.motif_unit import CircuitMotifUnits
 from cnforecast.layers.patch_embedding import PatchEmbedding, patch_count
 from cnforecast.layers.port_assignment import PortAssignment
@@ -25,7 +25,6 @@ from cnforecast.layers.readout import Readout
 from cnforecast.layers.wiring import CircuitGraph, build_wiring
 
 __all__ = [
-    "LINEAR_GAIN",
     "MOTIFS",
     "READOUTS",
     "AttentionMotif",

@@ -14,12 +14,7 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-__all__ = ["LINEAR_GAIN", "LinearPath"]
-
-#: ``CircuitNetModel``'s default ``linear_gain`` (since 0.4, chosen on validation losses:
-#: docs/architecture.md). ``CircuitConfig`` keeps 1 as its default, the plain linear path of
-#: the models saved before 0.4, so that they load unchanged.
-LINEAR_GAIN = 10.0
+__all__ = ["LinearPath"]
 
 
 class LinearPath(nn.Linear):
