@@ -1,4 +1,4 @@
-"""The linear path and its gain: the map, its weights, how fast it learns."""
+"""The linear path's and the cycle's gains: the map, its weights, how fast it learns."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from torch import nn
 
 from cnforecast import CircuitNetModel
 from cnforecast.layers import CircuitConfig, LinearPath
+from cnforecast.layers.network import CircuitNetwork, NetworkShape
+from cnforecast.layers.periodic import CYCLE_GAIN, PeriodicComponent
 
 
 def test_a_linear_path_with_a_gain_starts_as_the_same_map():
@@ -54,12 +56,46 @@ def test_under_adam_the_map_moves_gain_times_faster():
     torch.testing.assert_close(gained, torch.full_like(gained, 1e-2), rtol=1e-3, atol=1e-5)
 
 
+@pytest.mark.parametrize("name", ["linear_gain", "cycle_gain"])
 @pytest.mark.parametrize("gain", [0, -1.0, True, "10", float("nan")])
-def test_a_bad_gain_is_refused(gain):
-    with pytest.raises(ValueError, match="linear_gain"):
-        CircuitConfig(linear_gain=gain)
-    with pytest.raises(ValueError, match="linear_gain"):
-        CircuitNetModel(24, 6, linear_gain=gain)
+def test_a_bad_gain_is_refused(name, gain):
+    with pytest.raises(ValueError, match=name):
+        CircuitConfig(**{name: gain})
+    with pytest.raises(ValueError, match=name):
+        CircuitNetModel(24, 6, **{name: gain})
+    if name == "cycle_gain" and not isinstance(gain, str | bool):
+        with pytest.raises(ValueError, match="gain must be positive"):
+            PeriodicComponent(24, 2, gain=gain)
+
+
+def test_the_cycle_is_stored_divided_by_its_gain_and_moves_gain_times_faster_under_adam():
+    def first_step(periodic):
+        optimizer = torch.optim.Adam(periodic.parameters(), lr=1e-3)
+        before = periodic.values().detach().clone()
+        out = periodic(torch.tensor([0, 1, 2]), start=0, steps=4)  # (B, steps, C)
+        ((out - 1.0) ** 2).mean().backward()
+        optimizer.step()
+        return (periodic.values().detach() - before).abs()
+
+    default, fast = PeriodicComponent(4, 2), PeriodicComponent(4, 2, gain=30.0)
+    assert default.gain == CYCLE_GAIN == CircuitConfig().cycle_gain
+    with torch.no_grad():
+        fast.cycle.fill_(0.5 / 30.0)
+    torch.testing.assert_close(fast.values(), torch.full((4, 2), 0.5))
+    fast.cycle.data.zero_()
+    # every cycle position is seen, so Adam's first step moves each by lr * gain
+    torch.testing.assert_close(first_step(default), torch.full((4, 2), 1e-3 * CYCLE_GAIN))
+    torch.testing.assert_close(first_step(fast), torch.full((4, 2), 1e-3 * 30.0))
+
+
+def test_the_cycle_gain_reaches_the_network_and_a_saved_config_without_it_loads_with_10():
+    config = CircuitConfig(d_model=8, n_heads=2, cycle_length=24, cycle_gain=30)
+    net = CircuitNetwork(config, NetworkShape(32, 8), n_targets=3)
+    assert net.periodic.gain == 30.0
+    assert CircuitNetModel(24, 6, cycle_gain=30).config.cycle_gain == 30
+    old = CircuitConfig(d_model=8, n_heads=2)
+    object.__delattr__(old, "cycle_gain")
+    assert pickle.loads(pickle.dumps(old)).cycle_gain == CYCLE_GAIN
 
 
 @pytest.mark.parametrize("n_targets", [7, 321])

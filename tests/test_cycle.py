@@ -14,7 +14,7 @@ from cnforecast.cycle_phase import CyclePhase, time_positions
 from cnforecast.inference import NetworkPredictor, OnnxRunner, save_onnx
 from cnforecast.layers import CircuitConfig
 from cnforecast.layers.network import CircuitNetwork, NetworkShape
-from cnforecast.layers.periodic import CYCLE_GAIN, PeriodicComponent
+from cnforecast.layers.periodic import CYCLE_GAIN, PeriodicComponent, phase_sums
 from cnforecast.models.registry import MODELS
 
 TINY = dict(MODELS["circuitnet"].test_settings)
@@ -74,6 +74,26 @@ def test_the_cycle_is_what_the_network_adds_at_the_forecast_steps():
     # forecast steps start at L + shift = 14 steps after the first input step
     expected = torch.tensor([[14, 15, 16, 17], [18, 19, 20, 21]]) % 6
     torch.testing.assert_close(after - before, expected[..., None, None].float())
+
+
+def test_phase_sums_add_each_step_at_its_position_in_the_cycle():
+    values = torch.arange(12.0).reshape(2, 3, 2)  # (B, L, C)
+    sums, counts = phase_sums(values, torch.tensor([3, 1]), 4)
+    assert sums.shape == (4, 2) and sums.dtype == torch.float64
+    # window 0 covers positions 3, 0, 1; window 1 covers 1, 2, 3
+    assert counts.tolist() == [1, 2, 1, 2]
+    assert sums[:, 0].tolist() == [2.0, 4.0 + 6, 8.0, 0.0 + 10]
+    assert sums[:, 1].tolist() == [3.0, 5.0 + 7, 9.0, 1.0 + 11]
+
+
+def test_set_values_sets_one_period_and_refuses_another_shape():
+    periodic = PeriodicComponent(4, 2, gain=5.0)
+    values = torch.arange(8.0).reshape(4, 2)
+    periodic.set_values(values)
+    torch.testing.assert_close(periodic.values(), values)
+    torch.testing.assert_close(periodic.cycle.detach(), values / 5.0)
+    with pytest.raises(ValueError, match=r"\(W, C\)"):
+        periodic.set_values(torch.zeros(3, 2))
 
 
 # ---------------------------------------------------------------------------- the phase
@@ -141,6 +161,48 @@ def test_the_cycle_is_learned_in_phase(quiet_trainer):
     cycle = model.model.periodic.values().detach()[:, 0].numpy()
     # the circuit and the linear path see the shape too, so the cycle holds only part of it
     assert np.corrcoef(cycle, shape[:24])[0, 1] > 0.5, cycle
+
+
+def _expected_cycle_start(values: np.ndarray, first_phase: int, lookback: int, horizon: int):
+    """The mean instance-normalised training window per phase, window by window in numpy."""
+    sums, counts = np.zeros((24, values.shape[1])), np.zeros(24)
+    for start in range(len(values) - lookback - horizon + 1):
+        window = values[start : start + lookback].astype(np.float64)
+        normalised = (window - window.mean(0)) / np.sqrt(window.var(0) + 1e-5)
+        positions = (first_phase + start + np.arange(lookback)) % 24
+        np.add.at(sums, positions, normalised)
+        np.add.at(counts, positions, 1)
+    return sums / counts[:, None]
+
+
+def test_cycle_init_mean_starts_the_cycle_at_the_mean_normalised_window_per_phase(
+    quiet_trainer,
+):
+    rng = np.random.default_rng(1)
+    series = _series(periods=200)
+    series = series.with_values(series.values() * [[3.0, 0.5]] + rng.normal(0, 0.2, (200, 2)))
+    # no step is taken (lr 0): the cycle after fit is where it started
+    model = _model(quiet_trainer, cycle_init="mean", optimizer_kwargs={"lr": 0.0}).fit(series)
+    expected = _expected_cycle_start(series.values(), 5, 24, 6)  # starts at 05:00: phase 5
+    np.testing.assert_allclose(model.model.periodic.values().detach().numpy(), expected, atol=1e-4)
+    # the default starts at zero, as CycleNet
+    zero = _model(quiet_trainer, optimizer_kwargs={"lr": 0.0}).fit(series)
+    assert not zero.model.periodic.values().detach().any()
+
+
+def test_a_cycle_already_learned_is_not_started_again(quiet_trainer):
+    series = _series()
+    model = _model(quiet_trainer, cycle_init="mean").fit(series)
+    learned = model.model.periodic.values().detach().clone()
+    model.model.on_train_start()  # what a resumed fit calls: the cycle is not zero any more
+    torch.testing.assert_close(model.model.periodic.values().detach(), learned)
+
+
+def test_a_bad_cycle_init_is_refused():
+    with pytest.raises(ValueError, match="cycle_init='data' is not one of"):
+        CircuitConfig(cycle_init="data")
+    with pytest.raises(ValueError, match="cycle_init"):
+        CircuitNetModel(24, 6, cycle_init="data")
 
 
 def test_what_a_cycle_cannot_be_combined_with_is_refused(quiet_trainer):

@@ -8,7 +8,7 @@ test exercises the real path with the gloo backend on two CPU processes.
 from __future__ import annotations
 
 import pytest
-from _jobs_data import make_frame, run_cli, tiny_config, write_config
+from _jobs_data import make_frame, model_kwargs, run_cli, tiny_config, write_config
 
 from cnforecast.jobs.fit import fit_job
 from cnforecast.jobs.manifest import load_model_dir
@@ -20,7 +20,9 @@ from cnforecast.jobs.tabular import load_series
 def test_ddp_fit_on_two_cpu_processes(tmp_path):
     data = tmp_path / "train.csv"
     make_frame(n_series=4).to_csv(data, index=False)
-    config = write_config(tmp_path / "model.yaml")
+    # the cycle's start at the data's means is summed over both processes' windows
+    kwargs = {**model_kwargs(), "cycle_init": "mean"}
+    config = write_config(tmp_path / "model.yaml", model_kwargs=kwargs)
     out = tmp_path / "ddp_model"
     proc = run_cli(
         "fit",
@@ -43,7 +45,7 @@ def test_ddp_fit_on_two_cpu_processes(tmp_path):
     assert proc.stdout.count("saved circuitnet model") == 1  # only rank 0 reports and saves
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
-    single = fit_job(data, tiny_config(), quiet=True).model
+    single = fit_job(data, tiny_config(model_kwargs=kwargs), quiet=True).model
     loaded = load_model_dir(out, inference_trainer_kwargs("cpu"))
     assert type(loaded.model) is type(single)
     assert loaded.manifest["config"]["strategy"] == "ddp"
@@ -51,5 +53,6 @@ def test_ddp_fit_on_two_cpu_processes(tmp_path):
     ddp_shapes = {k: tuple(v.shape) for k, v in loaded.model.model.state_dict().items()}
     single_shapes = {k: tuple(v.shape) for k, v in single.model.state_dict().items()}
     assert ddp_shapes == single_shapes
+    assert loaded.model.model.periodic.values().detach().abs().sum() > 0
     forecasts = forecast_series(loaded, load_series(data, loaded.columns), 2)
     assert [len(f) for f in forecasts] == [2, 2, 2, 2]

@@ -18,6 +18,9 @@ import numpy as np
 MOTIFS: tuple[str, ...] = ("linear", "attention", "product")
 
 ReadoutKind = Literal["all", "ports"]
+CycleInit = Literal["mean", "zero"]
+#: Where the learned cycle starts (see ``CircuitNetModel``'s ``cycle_init``).
+CYCLE_INITS: tuple[str, ...] = get_args(CycleInit)
 #: Which neurons the read-out reads: every neuron, or only the output ports.
 READOUTS: tuple[str, ...] = get_args(ReadoutKind)
 
@@ -88,6 +91,8 @@ class CircuitConfig:
     linear_skip: bool = True
     cycle_length: int | None = None
     linear_gain: float = 1.0
+    cycle_gain: float = 10.0
+    cycle_init: CycleInit = "zero"
 
     def __post_init__(self) -> None:
         for name in (
@@ -128,13 +133,16 @@ class CircuitConfig:
                 f"daily cycle of hourly data) or None (no learned cycle), got "
                 f"{self.cycle_length!r}."
             )
-        if isinstance(self.linear_gain, bool) or not (
-            isinstance(self.linear_gain, int | float) and self.linear_gain > 0
+        for name, meaning in (
+            ("linear_gain", "the linear path"),
+            ("cycle_gain", "the learned cycle"),
         ):
-            raise ValueError(
-                f"linear_gain must be a positive number (1: the linear path learns at the "
-                f"model's learning rate), got {self.linear_gain!r}."
-            )
+            value = getattr(self, name)
+            if isinstance(value, bool) or not (isinstance(value, int | float) and value > 0):
+                raise ValueError(
+                    f"{name} must be a positive number (1: {meaning} learns at the model's "
+                    f"learning rate), got {value!r}."
+                )
         if self.n_ports > self.n_neurons:
             raise ValueError(
                 f"n_ports={self.n_ports} exceeds n_neurons={self.n_neurons}: ports are neurons "
@@ -146,6 +154,8 @@ class CircuitConfig:
                 f"d_model={self.d_model} must be divisible by n_heads={self.n_heads} when the "
                 "attention motif is used."
             )
+        if self.cycle_init not in CYCLE_INITS:
+            raise ValueError(f"cycle_init={self.cycle_init!r} is not one of {CYCLE_INITS}.")
         if self.readout not in READOUTS:
             raise ValueError(f"readout={self.readout!r} is not one of {READOUTS}.")
         if isinstance(self.dropout, bool) or not 0.0 <= self.dropout < 1.0:

@@ -139,7 +139,7 @@ class CircuitLayers:
         )
         # the learned cycle of each target component (CycleNet's residual cycle forecasting)
         self.periodic = (
-            PeriodicComponent(config.cycle_length, n_targets)
+            PeriodicComponent(config.cycle_length, n_targets, config.cycle_gain)
             if config.cycle_length and n_targets is not None
             else None
         )

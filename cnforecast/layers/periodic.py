@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["CYCLE_GAIN", "PeriodicComponent"]
+__all__ = ["CYCLE_GAIN", "PeriodicComponent", "phase_sums"]
 
 #: The cycle is stored divided by this gain. Adam's steps do not depend on a weight's scale,
 #: so the cycle moves ``CYCLE_GAIN`` times faster than the other weights: CycleNet learns it
@@ -32,6 +32,9 @@ class PeriodicComponent(nn.Module):
         ``W``: the steps of one cycle.
     n_targets
         ``C``: target components (each has its own cycle).
+    gain
+        The cycle is stored divided by ``gain`` and learns ``gain`` times faster than the
+        other weights (default :data:`CYCLE_GAIN`).
 
     Examples
     --------
@@ -40,15 +43,28 @@ class PeriodicComponent(nn.Module):
     (2, 12, 3)
     """
 
-    def __init__(self, cycle_length: int, n_targets: int) -> None:
+    def __init__(self, cycle_length: int, n_targets: int, gain: float = CYCLE_GAIN) -> None:
         super().__init__()
+        if not gain > 0:
+            raise ValueError(f"gain must be positive, got {gain!r}")
         self.cycle_length = cycle_length
-        # (W, C), stored divided by CYCLE_GAIN: see values()
+        self.gain = float(gain)
+        # (W, C), stored divided by the gain: see values()
         self.cycle = nn.Parameter(torch.zeros(cycle_length, n_targets))
 
     def values(self) -> torch.Tensor:
         """``(W, C)``: one period of each component's cycle."""
-        return self.cycle * CYCLE_GAIN
+        return self.cycle * self.gain
+
+    @torch.no_grad()
+    def set_values(self, values: torch.Tensor) -> None:
+        """Set one period of each component's cycle: ``values`` ``(W, C)``."""
+        if tuple(values.shape) != tuple(self.cycle.shape):
+            raise ValueError(
+                f"a cycle of shape {tuple(self.cycle.shape)} (W, C) is needed, got "
+                f"{tuple(values.shape)}"
+            )
+        self.cycle.copy_(values.to(self.cycle) / self.gain)
 
     def forward(self, phase: torch.Tensor, start: int, steps: int) -> torch.Tensor:
         """The cycle at ``steps`` steps from ``start`` steps after each window's first step.
@@ -68,3 +84,39 @@ class PeriodicComponent(nn.Module):
         offsets = torch.arange(start, start + steps, device=phase.device)
         # (B, 1) + (steps,) -> (B, steps) positions in the cycle -> (B, steps, C)
         return self.values()[(phase[:, None] + offsets) % self.cycle_length]
+
+
+def phase_sums(
+    values: torch.Tensor, phase: torch.Tensor, cycle_length: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sum ``values`` per position in the cycle: what a cycle's start at the means is made of.
+
+    Parameters
+    ----------
+    values
+        ``(B, L, C)`` windows; step ``t`` of window ``b`` is at position
+        ``(phase[b] + t) % W`` of the cycle.
+    phase
+        ``(B,)`` integer phase of each window's first step, in ``[0, W)``.
+    cycle_length
+        ``W``.
+
+    Returns
+    -------
+    tuple[torch.Tensor, torch.Tensor]
+        ``(W, C)`` float64 sums and ``(W,)`` counts of the steps at each position.
+
+    Examples
+    --------
+    >>> sums, counts = phase_sums(torch.ones(2, 3, 1), torch.tensor([0, 1]), 4)
+    >>> sums[:, 0].tolist(), counts.tolist()
+    ([1.0, 2.0, 2.0, 1.0], [1, 2, 2, 1])
+    """
+    b, steps, c = values.shape
+    # (B, L): each step's position in the cycle
+    positions = (phase.long()[:, None] + torch.arange(steps, device=phase.device)) % cycle_length
+    positions = positions.reshape(-1).to(values.device)
+    sums = torch.zeros(cycle_length, c, dtype=torch.float64, device=values.device)
+    sums.index_add_(0, positions, values.reshape(b * steps, c).to(torch.float64))
+    counts = torch.bincount(positions, minlength=cycle_length)
+    return sums, counts

@@ -1,0 +1,74 @@
+"""Where the learned cycle starts with ``cycle_init="mean"``: the mean training window per phase.
+
+A cycle learned from zero moves a bounded distance under the recipe's decaying learning
+rate, and how far it gets depends on how many training steps an epoch has. Starting it at
+the per-phase mean of the (instance-normalised) training windows takes that dependence
+away: training then corrects a cycle that is already in place. On the validation split it
+helped ETTh1 at H = 96, was level on ETTh2 and hurt ETTm1, so it is an option, not the
+default (``docs/architecture.md``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+import torch
+
+from cnforecast.layers.periodic import phase_sums
+
+__all__ = ["MAX_BATCHES", "cycle_means"]
+
+logger = logging.getLogger(__name__)
+
+#: Training batches read for the means, at most (in the data loader's order: shuffled
+#: batches are a random sample of the windows).
+MAX_BATCHES = 1000
+
+
+@torch.no_grad()
+def cycle_means(
+    batches: Iterable,
+    cycle_length: int,
+    normalise=None,
+    device: torch.device | str = "cpu",
+    max_batches: int = MAX_BATCHES,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sum the training windows' target values per cycle position.
+
+    Parameters
+    ----------
+    batches
+        darts training batches (``past_target`` ``(B, L, C)``; the phase is the last past
+        covariate, as :class:`~cnforecast.cycle_phase.CyclePhase` puts it there).
+    cycle_length
+        ``W``.
+    normalise
+        What the network's input goes through first (darts' reversible instance
+        normalisation), or ``None``.
+    device
+        Where to compute.
+    max_batches
+        Batches read at most.
+
+    Returns
+    -------
+    tuple[torch.Tensor, torch.Tensor]
+        ``(W, C)`` float64 sums and ``(W,)`` counts; divide for the means (sum them over
+        processes first when training on several).
+    """
+    sums = counts = None
+    for i, batch in enumerate(batches):
+        if i >= max_batches:
+            break
+        target = batch.past_target.to(device=device, dtype=torch.float32)  # (B, L, C)
+        if normalise is not None:
+            target = normalise(target.clone())
+        # the phase of each window's first step: (B, L, X) -> (B,)
+        phase = batch.past_covariates[:, 0, -1].round().long().to(device)
+        batch_sums, batch_counts = phase_sums(target, phase, cycle_length)
+        sums = batch_sums if sums is None else sums + batch_sums
+        counts = batch_counts if counts is None else counts + batch_counts
+    if sums is None:
+        raise ValueError("no training batches to start the cycle from")
+    return sums, counts
