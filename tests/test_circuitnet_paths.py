@@ -12,6 +12,7 @@ from torch import nn
 
 from cnforecast import CircuitNetModel
 from cnforecast.layers import CircuitConfig, LinearPath
+from cnforecast.layers.config import LEGACY_VALUES
 from cnforecast.layers.network import CircuitNetwork, NetworkShape
 from cnforecast.layers.periodic import CYCLE_GAIN, PeriodicComponent
 
@@ -88,14 +89,11 @@ def test_the_cycle_is_stored_divided_by_its_gain_and_moves_gain_times_faster_und
     torch.testing.assert_close(first_step(fast), torch.full((4, 2), 1e-3 * 30.0))
 
 
-def test_the_cycle_gain_reaches_the_network_and_a_saved_config_without_it_loads_with_10():
+def test_the_cycle_gain_reaches_the_network():
     config = CircuitConfig(d_model=8, n_heads=2, cycle_length=24, cycle_gain=30)
     net = CircuitNetwork(config, NetworkShape(32, 8), n_targets=3)
     assert net.periodic.gain == 30.0
     assert CircuitNetModel(24, 6, cycle_gain=30).config.cycle_gain == 30
-    old = CircuitConfig(d_model=8, n_heads=2)
-    object.__delattr__(old, "cycle_gain")
-    assert pickle.loads(pickle.dumps(old)).cycle_gain == CYCLE_GAIN
 
 
 @pytest.mark.parametrize("n_targets", [7, 321])
@@ -118,10 +116,17 @@ def test_the_default_linear_path_is_a_plain_linear_layer():
     assert CircuitNetModel(24, 6, linear_gain=3).config.linear_gain == 3
 
 
-def test_a_configuration_saved_before_the_gain_existed_loads_as_a_plain_linear_path():
-    # a 0.3 CircuitConfig, pickled inside every saved model, has no linear_gain field
+@pytest.mark.parametrize("name", sorted(LEGACY_VALUES))
+def test_a_configuration_saved_before_a_field_existed_loads_as_the_model_it_was(name):
+    # a CircuitConfig pickled inside a saved model (or a network file's config) from before
+    # the field: it takes the value that model was trained with, whatever today's default
     old = CircuitConfig(d_model=8, n_heads=2)
-    object.__delattr__(old, "linear_gain")
+    object.__delattr__(old, name)
     loaded = pickle.loads(pickle.dumps(old))
-    assert loaded.linear_gain == 1.0
+    assert getattr(loaded, name) == LEGACY_VALUES[name]
     assert loaded.d_model == 8
+    record = {k: v for k, v in CircuitConfig(d_model=8).as_dict().items() if k != name}
+    assert getattr(CircuitConfig.from_dict(record), name) == LEGACY_VALUES[name]
+    # a field that is there keeps its value
+    other = {"linear_gain": 2.0, "cycle_gain": 2.0, "cycle_init": "mean"}[name]
+    assert getattr(CircuitConfig.from_dict({name: other}), name) == other

@@ -100,8 +100,8 @@ def load_network(path: str | os.PathLike[str], map_location: str = "cpu") -> Cir
             f"format {FORMAT_VERSION}: export the network again with this version"
         )
     try:
-        config = CircuitConfig(
-            **{k: tuple(v) if isinstance(v, list) else v for k, v in record["config"].items()}
+        config = CircuitConfig.from_dict(
+            {k: tuple(v) if isinstance(v, list) else v for k, v in record["config"].items()}
         )
         network = CircuitNetwork(
             config,

@@ -25,6 +25,12 @@ CYCLE_INITS: tuple[str, ...] = get_args(CycleInit)
 READOUTS: tuple[str, ...] = get_args(ReadoutKind)
 
 
+#: What a configuration saved before a field existed meant by it: the model it was trained
+#: as. Filled in when such a configuration is loaded (pickled inside a saved model, or the
+#: ``config`` of a network file), whatever today's default is.
+LEGACY_VALUES: dict[str, object] = {"linear_gain": 1.0, "cycle_gain": 10.0, "cycle_init": "zero"}
+
+
 def normalize_motifs(motifs: str | Iterable[str]) -> tuple[str, ...]:
     """Validate ``motifs`` and return it as a tuple in the canonical order of :data:`MOTIFS`.
 
@@ -184,3 +190,15 @@ class CircuitConfig:
     def as_dict(self) -> dict:
         """The configuration as plain keyword arguments."""
         return {field.name: getattr(self, field.name) for field in fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> CircuitConfig:
+        """A configuration from :meth:`as_dict`'s keywords, saved by this or an older version
+        (fields it lacks take :data:`LEGACY_VALUES`, then the defaults)."""
+        return cls(**{**LEGACY_VALUES, **data})
+
+    def __setstate__(self, state: dict) -> None:
+        # unpickling (a saved model): fields added since it was saved take the value that
+        # model was trained with, not today's default
+        for name, value in {**LEGACY_VALUES, **state}.items():
+            object.__setattr__(self, name, value)
