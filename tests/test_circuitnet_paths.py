@@ -79,7 +79,7 @@ def test_the_cycle_is_stored_divided_by_its_gain_and_moves_gain_times_faster_und
         return (periodic.values().detach() - before).abs()
 
     default, fast = PeriodicComponent(4, 2), PeriodicComponent(4, 2, gain=30.0)
-    assert default.gain == CYCLE_GAIN == CircuitConfig().cycle_gain
+    assert default.gain == CYCLE_GAIN == CircuitConfig(cycle_init="zero").cycle_gain
     with torch.no_grad():
         fast.cycle.fill_(0.5 / 30.0)
     torch.testing.assert_close(fast.values(), torch.full((4, 2), 0.5))

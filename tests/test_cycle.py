@@ -67,7 +67,7 @@ def test_the_cycle_is_what_the_network_adds_at_the_forecast_steps():
     phase = torch.tensor([0, 4])
     before = net(x, phase=phase)
     with torch.no_grad():
-        net.periodic.cycle.copy_(torch.arange(6.0)[:, None] / CYCLE_GAIN)
+        net.periodic.set_values(torch.arange(6.0)[:, None])
         # the input loses the cycle at its own steps: give it back so the circuit sees x
         shifted = x + net.periodic(phase, 0, 12)
     after = net(shifted, phase=phase)
@@ -185,9 +185,19 @@ def test_cycle_init_mean_starts_the_cycle_at_the_mean_normalised_window_per_phas
     model = _model(quiet_trainer, cycle_init="mean", optimizer_kwargs={"lr": 0.0}).fit(series)
     expected = _expected_cycle_start(series.values(), 5, 24, 6)  # starts at 05:00: phase 5
     np.testing.assert_allclose(model.model.periodic.values().detach().numpy(), expected, atol=1e-4)
-    # the default starts at zero, as CycleNet
-    zero = _model(quiet_trainer, optimizer_kwargs={"lr": 0.0}).fit(series)
+    # "zero" starts at zero, as CycleNet; the default is "mean"
+    zero = _model(quiet_trainer, cycle_init="zero", optimizer_kwargs={"lr": 0.0}).fit(series)
     assert not zero.model.periodic.values().detach().any()
+    default = _model(quiet_trainer, optimizer_kwargs={"lr": 0.0}).fit(series)
+    torch.testing.assert_close(default.model.periodic.values(), model.model.periodic.values())
+
+
+def test_the_cycle_gain_follows_the_start_unless_given():
+    assert CircuitNetModel(24, 6).config.cycle_init == "mean"
+    assert CircuitNetModel(24, 6).config.cycle_gain == 1.0
+    assert CircuitNetModel(24, 6, cycle_init="zero").config.cycle_gain == CYCLE_GAIN
+    assert CircuitNetModel(24, 6, cycle_init="zero", cycle_gain=3).config.cycle_gain == 3
+    assert CircuitConfig(cycle_gain=None).cycle_gain == 1.0
 
 
 def test_a_cycle_already_learned_is_not_started_again(quiet_trainer):

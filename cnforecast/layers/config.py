@@ -97,8 +97,8 @@ class CircuitConfig:
     linear_skip: bool = True
     cycle_length: int | None = None
     linear_gain: float = 1.0
-    cycle_gain: float = 10.0
-    cycle_init: CycleInit = "zero"
+    cycle_gain: float | None = None
+    cycle_init: CycleInit = "mean"
 
     def __post_init__(self) -> None:
         for name in (
@@ -139,6 +139,10 @@ class CircuitConfig:
                 f"daily cycle of hourly data) or None (no learned cycle), got "
                 f"{self.cycle_length!r}."
             )
+        if self.cycle_gain is None:
+            # a cycle that starts in place learns at the model's rate; from zero it needs
+            # CycleNet's ten times faster rate to get there
+            object.__setattr__(self, "cycle_gain", 1.0 if self.cycle_init == "mean" else 10.0)
         for name, meaning in (
             ("linear_gain", "the linear path"),
             ("cycle_gain", "the learned cycle"),

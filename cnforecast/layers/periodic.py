@@ -2,10 +2,11 @@
 
 CycleNet's residual cycle forecasting (Lin et al., NeurIPS 2024), in CircuitNet: a table
 ``Q`` of ``W`` values per component holds one period of a cycle shared by every window
-(learned, starting at zero). The cycle at a window's steps is removed from the normalised
-input, the circuit and the linear path forecast what remains, and the cycle at the forecast
-steps is added back. Which step of the cycle a window starts at (its *phase*) comes from
-its time index (:mod:`cnforecast.cycle_phase`).
+(learned, starting at zero or at the training data's mean per phase: see
+:mod:`cnforecast.models.cycle_start`). The cycle at a window's steps is removed from the
+normalised input, the circuit and the linear path forecast what remains, and the cycle at
+the forecast steps is added back. Which step of the cycle a window starts at (its *phase*)
+comes from its time index (:mod:`cnforecast.cycle_phase`).
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from torch import nn
 
 __all__ = ["CYCLE_GAIN", "PeriodicComponent", "phase_sums"]
 
-#: The cycle is stored divided by this gain. Adam's steps do not depend on a weight's scale,
-#: so the cycle moves ``CYCLE_GAIN`` times faster than the other weights: CycleNet learns it
-#: at a learning rate of 0.01, while the model's recipe (1e-3, halved every epoch) would let
-#: a cycle starting at zero move by about 0.5 in normalised units in all, less than the
-#: daily cycles of the benchmark sets.
+#: The gain of a cycle that starts at zero (``cycle_init="zero"``; one that starts at the
+#: data's means learns at the model's rate). The cycle is stored divided by its gain.
+#: Adam's steps do not depend on a weight's scale, so the cycle moves ``CYCLE_GAIN`` times
+#: faster than the other weights: CycleNet learns it at a learning rate of 0.01, while the
+#: model's recipe (1e-3, halved every epoch) would let a cycle starting at zero move by
+#: about 0.5 in normalised units in all, less than the daily cycles of the benchmark sets.
 CYCLE_GAIN = 10.0
 
 

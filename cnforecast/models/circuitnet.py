@@ -212,7 +212,7 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
         linear_skip: bool = _DEFAULTS.linear_skip,
         cycle_length: int | Literal["auto"] | None = "auto",
         linear_gain: float = _DEFAULTS.linear_gain,
-        cycle_gain: float = _DEFAULTS.cycle_gain,
+        cycle_gain: float | None = None,
         cycle_init: Literal["mean", "zero"] = _DEFAULTS.cycle_init,
         torch_compile: bool | str = False,
         use_static_covariates: bool = True,
@@ -312,16 +312,16 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
             frequencies, integer indexes, other likelihoods). ``None``: no cycle.
         cycle_gain
             The learned cycle learns this many times faster than the rest of the network
-            (stored divided by the gain, as ``linear_gain``). Default 10: CycleNet learns
-            its cycle at 0.01, ten times the model's learning rate. 30 lowered the
-            validation loss on ETTh1 and raised it on ETTm1; see ``docs/architecture.md``.
+            (stored divided by the gain, as ``linear_gain``). ``None`` (default): 1 for a
+            cycle that starts at the data's means, 10 for one that starts at zero (it has
+            to travel: CycleNet learns its cycle at 0.01, ten times the model's rate).
         cycle_init
-            Where the learned cycle starts: ``"mean"``, the mean of the (normalised)
-            training windows at each phase of the cycle, read from the training data
-            before the first epoch (at most 1,000 batches); ``"zero"``, at zero, as
-            CycleNet (default). Only a new model's cycle is set: a resumed or retrained one
-            keeps its own. ``"mean"`` lowered the validation loss on ETTh1 at H = 96 and
-            raised it on ETTm1, so it is not the default; see ``docs/architecture.md``.
+            Where the learned cycle starts: ``"mean"`` (default, since 0.4), the mean of
+            the (normalised) training windows at each phase of the cycle, read from the
+            training data before the first epoch (at most 1,000 batches); ``"zero"``, at
+            zero, as CycleNet and cnforecast 0.3. Only a new model's cycle is set: a resumed
+            or retrained one keeps its own. Chosen on validation losses (ETTh1, ETTh2,
+            ETTm1); see ``docs/architecture.md``.
         torch_compile
             Run the circuit through :func:`torch.compile` (fewer, fused kernels: faster
             training on a GPU once compiled): ``True`` for the default ``"inductor"``

@@ -3,9 +3,8 @@
 A cycle learned from zero moves a bounded distance under the recipe's decaying learning
 rate, and how far it gets depends on how many training steps an epoch has. Starting it at
 the per-phase mean of the (instance-normalised) training windows takes that dependence
-away: training then corrects a cycle that is already in place. On the validation split it
-helped ETTh1 at H = 96, was level on ETTh2 and hurt ETTm1, so it is an option, not the
-default (``docs/architecture.md``).
+away: training then corrects a cycle that is already in place, at the model's own rate.
+The default since 0.4, chosen on validation losses (``docs/architecture.md``).
 """
 
 from __future__ import annotations
