@@ -9,7 +9,6 @@ The default since 0.4, chosen on validation losses (``docs/architecture.md``).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 
 import torch
@@ -17,8 +16,6 @@ import torch
 from cnforecast.layers.periodic import phase_sums
 
 __all__ = ["MAX_BATCHES", "cycle_means"]
-
-logger = logging.getLogger(__name__)
 
 #: Training batches read for the means, at most (in the data loader's order: shuffled
 #: batches are a random sample of the windows).
