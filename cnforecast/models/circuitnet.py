@@ -24,7 +24,7 @@ from cnforecast.cycle_phase import CyclePhase, auto_cycle_length
 from cnforecast.layers.config import CircuitConfig, ReadoutKind
 from cnforecast.layers.network import LAYER_NAMES, CircuitLayers, CircuitNetwork, NetworkShape
 from cnforecast.layers.wiring import CircuitGraph, build_wiring
-from cnforecast.models.cycle_start import cycle_means
+from cnforecast.models.cycle_start import cycle_means, first_phase
 from cnforecast.models.recipe import DEFAULT_TRAINING
 from cnforecast.models.windows import WindowsMixin
 
@@ -102,9 +102,8 @@ class _CircuitNetModule(CircuitLayers, PLForecastingModule):
         # S: static covariates per component, R: likelihood parameters (nr_params).
         past, phase = x_in.past_covariates, None
         if self.config.cycle_length:
-            # the CyclePhase encoder's component, last of the past covariates: (B, L, 1)
-            # -> (B,) the phase of each window's first step
-            phase = past[:, 0, -1].round().long()
+            # the CyclePhase encoder's component, last of the past covariates -> (B,)
+            phase = first_phase(past)
             past = past[..., :-1] if past.shape[2] > 1 else None
         covariates = [t for t in (past, x_in.historic_future_covariates) if t is not None]
         prediction = self.run_layers(

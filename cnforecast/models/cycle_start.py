@@ -15,11 +15,25 @@ import torch
 
 from cnforecast.layers.periodic import phase_sums
 
-__all__ = ["MAX_BATCHES", "cycle_means"]
+__all__ = ["MAX_BATCHES", "cycle_means", "first_phase"]
 
 #: Training batches read for the means, at most (in the data loader's order: shuffled
 #: batches are a random sample of the windows).
 MAX_BATCHES = 1000
+
+
+def first_phase(past_covariates: torch.Tensor) -> torch.Tensor:
+    """``(B, L, X)`` past covariates -> ``(B,)`` the phase of each window's first step.
+
+    The phase is the last past-covariate component, where
+    :class:`~cnforecast.cycle_phase.CyclePhase` puts it (an integer stored as a float).
+
+    Examples
+    --------
+    >>> first_phase(torch.tensor([[[0.5, 3.0], [0.1, 4.0]]])).tolist()
+    [3]
+    """
+    return past_covariates[:, 0, -1].round().long()
 
 
 @torch.no_grad()
@@ -60,8 +74,7 @@ def cycle_means(
         target = batch.past_target.to(device=device, dtype=torch.float32)  # (B, L, C)
         if normalise is not None:
             target = normalise(target.clone())
-        # the phase of each window's first step: (B, L, X) -> (B,)
-        phase = batch.past_covariates[:, 0, -1].round().long().to(device)
+        phase = first_phase(batch.past_covariates).to(device)  # (B,)
         batch_sums, batch_counts = phase_sums(target, phase, cycle_length)
         sums = batch_sums if sums is None else sums + batch_sums
         counts = batch_counts if counts is None else counts + batch_counts
