@@ -143,6 +143,34 @@ def test_resume_skips_finished_runs(tmp_path):
     assert [(r["seed"], r["status"]) for r in again] == [(1, "ok")]
 
 
+def test_a_record_states_when_its_run_started_and_the_commit_it_started_at(
+    tmp_path, monkeypatch
+):
+    import datetime as dt
+    import subprocess
+    import time
+
+    from cnforecast.engine import provenance
+
+    commit = provenance.git_commit()
+    real_evaluate = runner.evaluate
+    seen: dict[str, str] = {}
+
+    def slow_evaluate(*args, **kwargs):
+        time.sleep(1.1)  # the run goes on after it started
+        seen["testing"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        # a commit made while the run goes on does not relabel it: git is not asked again
+        monkeypatch.setattr(subprocess, "run", lambda *a, **k: pytest.fail("git read again"))
+        return real_evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "evaluate", slow_evaluate)
+    cfg = _tiny_config(tmp_path, [{"name": "dlinear", "preset": "test"}])
+    (record,) = runner.run_benchmark(cfg, split_loader=_small_split)
+    assert record["status"] == "ok"
+    assert record["started_at"] < seen["testing"]  # ISO times in UTC sort as strings
+    assert (record["git_commit"], record["git_dirty"]) == commit
+
+
 def test_unknown_model_fails_before_any_run(tmp_path):
     cfg = _tiny_config(tmp_path, ["dlinear", "not_a_model"])
     with pytest.raises(KeyError, match="known models"):

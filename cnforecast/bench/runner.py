@@ -8,6 +8,7 @@ keeps what it measured (``resume=True`` then skips the runs already recorded as 
 
 from __future__ import annotations
 
+import datetime as _dt
 import logging
 import math
 import re
@@ -28,6 +29,7 @@ from cnforecast.bench.records import (
 from cnforecast.engine import devices, training
 from cnforecast.engine.evaluation import SplitLike, evaluate
 from cnforecast.engine.grid import run_grid
+from cnforecast.engine.provenance import git_commit
 from cnforecast.models.registry import ModelSpec, get_model_spec
 
 __all__ = [
@@ -137,7 +139,9 @@ def run_one(
         ``None``: not saved.
     """
     lookback = config.lookback
-    fields = _base_fields(model_cfg, dataset, config, horizon, seed)
+    # when the run started, not when its record is written (hours later for some runs)
+    started = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    fields = {**_base_fields(model_cfg, dataset, config, horizon, seed), "started_at": started}
     kwargs = model_cfg.resolved_kwargs(spec.defaults, spec.test_settings, config.max_epochs)
     batch_size = int(kwargs.get("batch_size", 32))
     harness_trainer = training.trainer_kwargs(
@@ -267,6 +271,7 @@ def run_benchmark(
     """
     out = Path(out_dir if out_dir is not None else config.out)
     records_path = out / RECORDS_FILE
+    git_commit()  # the source tree's commit as the runs start, kept for their records
     # Unknown names are a configuration error: fail before training anything.
     specs = {m.label: get_model_spec(m.name) for m in config.models}
     done: set[tuple[Any, ...]] = set()

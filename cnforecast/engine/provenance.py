@@ -89,9 +89,13 @@ def package_versions() -> dict[str, str | None]:
 
 
 @functools.cache
+@functools.cache
 def git_commit() -> tuple[str, bool | None]:
     """The commit of the source tree cnforecast runs from and whether it has changes.
 
+    Read once per process, at the first call: the code a process runs is the code it
+    imported, so a commit made while a long benchmark runs must not relabel its records
+    (:func:`cnforecast.bench.runner.run_benchmark` calls this before its first run).
     Returns ``("unknown", None)`` outside a git checkout (e.g. an installed wheel).
     """
     root = Path(__file__).resolve().parents[2]
