@@ -143,9 +143,7 @@ def test_resume_skips_finished_runs(tmp_path):
     assert [(r["seed"], r["status"]) for r in again] == [(1, "ok")]
 
 
-def test_a_record_states_when_its_run_started_and_the_commit_it_started_at(
-    tmp_path, monkeypatch
-):
+def test_a_record_states_when_its_run_started_and_the_commit_it_started_at(tmp_path, monkeypatch):
     import datetime as dt
     import subprocess
     import time
