@@ -89,7 +89,6 @@ def package_versions() -> dict[str, str | None]:
 
 
 @functools.cache
-@functools.cache
 def git_commit() -> tuple[str, bool | None]:
     """The commit of the source tree cnforecast runs from and whether it has changes.
 
