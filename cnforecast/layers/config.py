@@ -14,6 +14,8 @@ from typing import Literal, get_args
 
 import numpy as np
 
+from cnforecast.layers.periodic import CYCLE_GAIN
+
 #: The transmission terms a unit can use; any non-empty subset is a valid ``motifs``.
 MOTIFS: tuple[str, ...] = ("linear", "attention", "product")
 
@@ -142,7 +144,7 @@ class CircuitConfig:
         if self.cycle_gain is None:
             # a cycle that starts in place learns at the model's rate; from zero it needs
             # CycleNet's ten times faster rate to get there
-            object.__setattr__(self, "cycle_gain", 1.0 if self.cycle_init == "mean" else 10.0)
+            object.__setattr__(self, "cycle_gain", 1.0 if self.cycle_init == "mean" else CYCLE_GAIN)
         for name, meaning in (
             ("linear_gain", "the linear path"),
             ("cycle_gain", "the learned cycle"),
