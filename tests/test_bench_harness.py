@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -108,7 +110,11 @@ def test_cli_end_to_end_on_a_synthetic_ett_file(ett_folder, tmp_path, capsys):
 def test_missing_dependency_is_skipped_and_a_crash_is_recorded(tmp_path, monkeypatch):
     real = runner.get_model_spec
 
+    seen: dict[str, str] = {}
+
     def boom(*args, **kwargs):
+        time.sleep(1.1)  # the run goes on after it started
+        seen["failing"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         raise RuntimeError("kaboom")
 
     def lookup(name):
@@ -128,6 +134,7 @@ def test_missing_dependency_is_skipped_and_a_crash_is_recorded(tmp_path, monkeyp
     assert "not installed" in by_label["tsmixer"]["error"]
     assert by_label["tide"]["status"] == "failed"
     assert by_label["tide"]["error"] == "RuntimeError: kaboom"
+    assert by_label["tide"]["started_at"] < seen["failing"]  # when it started, not failed
     assert by_label["dlinear"]["status"] == "ok" and by_label["dlinear"]["mse"] > 0
     for record in records:
         assert list(record) == list(RECORD_FIELDS)
@@ -144,9 +151,7 @@ def test_resume_skips_finished_runs(tmp_path):
 
 
 def test_a_record_states_when_its_run_started_and_the_commit_it_started_at(tmp_path, monkeypatch):
-    import datetime as dt
     import subprocess
-    import time
 
     from cnforecast.engine import provenance
 

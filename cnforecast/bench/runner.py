@@ -140,8 +140,7 @@ def run_one(
     """
     lookback = config.lookback
     # when the run started, not when its record is written (hours later for some runs)
-    started = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
-    fields = {**_base_fields(model_cfg, dataset, config, horizon, seed), "started_at": started}
+    fields = {**_base_fields(model_cfg, dataset, config, horizon, seed), "started_at": _now()}
     kwargs = model_cfg.resolved_kwargs(spec.defaults, spec.test_settings, config.max_epochs)
     batch_size = int(kwargs.get("batch_size", 32))
     harness_trainer = training.trainer_kwargs(
@@ -228,6 +227,11 @@ def run_one(
     )
 
 
+def _now() -> str:
+    """The UTC time, as records state it."""
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
 def _failed(fields: Mapping[str, Any], err: BaseException, **extra: Any) -> dict[str, Any]:
     return new_record(**fields, **extra, status="failed", error=f"{type(err).__name__}: {err}")
 
@@ -305,7 +309,10 @@ def run_benchmark(
     ]
     splits = _LastSplit(split_loader, config.lookback)
 
+    started: dict[str, str] = {}  # when the current run started, for its record if it fails
+
     def run(task: _Run) -> dict[str, Any]:
+        started["at"] = _now()
         return run_one(
             task.spec,
             task.model_cfg,
@@ -331,7 +338,7 @@ def run_benchmark(
         name=lambda task: f"run {fields(task)['run_id']}",
         missing=lambda task: (task.spec.name, task.spec.missing_dependencies()),
         skipped=lambda task, reason: new_record(**fields(task), status="skipped", error=reason),
-        failed=lambda task, err: _failed(fields(task), err),
+        failed=lambda task, err: _failed({**fields(task), "started_at": started["at"]}, err),
         emit=emit,
         threads=config.num_threads,
     )
