@@ -115,6 +115,7 @@ def run_one(
     seed: int,
     config: BenchConfig,
     out_dir: Path | None = None,
+    started_at: str | None = None,
 ) -> dict[str, Any]:
     """Train and test one model on one split and horizon; return its ``"ok"`` record.
 
@@ -137,10 +138,15 @@ def run_one(
     out_dir
         Where the example forecasts are saved (``<out_dir>/forecasts/<run_id>.npz``);
         ``None``: not saved.
+    started_at
+        When the run started, as the record states it (ISO 8601, UTC); ``None``: now. The
+        record is written when the run ends, hours later for some runs.
     """
     lookback = config.lookback
-    # when the run started, not when its record is written (hours later for some runs)
-    fields = {**_base_fields(model_cfg, dataset, config, horizon, seed), "started_at": _now()}
+    fields = {
+        **_base_fields(model_cfg, dataset, config, horizon, seed),
+        "started_at": started_at or _now(),
+    }
     kwargs = model_cfg.resolved_kwargs(spec.defaults, spec.test_settings, config.max_epochs)
     batch_size = int(kwargs.get("batch_size", 32))
     harness_trainer = training.trainer_kwargs(
@@ -322,6 +328,7 @@ def run_benchmark(
             seed=task.seed,
             config=config,
             out_dir=out,
+            started_at=started["at"],
         )
 
     def fields(task: _Run) -> dict[str, Any]:
