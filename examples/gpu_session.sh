@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # One prepared run for a session lent a GPU machine (about 15 minutes of device time in
 # all): the speed and scale measurements first, then as much of the CircuitNet-vs-DLinear
-# accuracy grid as fits, seed 0 first. Run from the repository root on the GPU machine:
+# accuracy grid as fits (seed 0 unless SEEDS says, e.g. SEEDS=1,2). Run from the
+# repository root on the GPU machine:
 #
 #   bash examples/gpu_session.sh            # results under $OUT (or results/gpu)
 #
-# Before (on the development machine, see docs/benchmarks.md "On a GPU"): the data files in
-# .device/datasets and the wheels darts needs in .whl, both git-ignored and carried along.
+# Before (docs/benchmarks.md, "On a GPU machine"): the data files in .device/datasets (or
+# CNFORECAST_DATA set), and cnforecast's dependencies installed or, on a machine without
+# internet, their wheels in .whl; both folders are git-ignored.
 set -u
 if compgen -G ".whl/*.whl" >/dev/null; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
