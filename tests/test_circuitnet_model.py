@@ -185,5 +185,5 @@ def test_a_model_saved_with_the_0_1_layout_is_refused_with_a_clear_error():
     state = CircuitNetModel(24, 6).__getstate__()
     assert state["layout"] == CircuitNetModel.LAYOUT
     del state["layout"]
-    with pytest.raises(RuntimeError, match=r"layer layout 1 \(cnforecast 0\.1\).*Retrain"):
+    with pytest.raises(RuntimeError, match=r"layer layout 1 \(CircuitNet 0\.1\).*Retrain"):
         CircuitNetModel.__new__(CircuitNetModel).__setstate__(state)

@@ -25,12 +25,20 @@ CycleInit = Literal["mean", "zero"]
 CYCLE_INITS: tuple[str, ...] = get_args(CycleInit)
 #: Which neurons the read-out reads: every neuron, or only the output ports.
 READOUTS: tuple[str, ...] = get_args(ReadoutKind)
+ReadoutInit = Literal["zero", "random"]
+#: How the read-out's last map starts (see ``CircuitNetModel``'s ``readout_init``).
+READOUT_INITS: tuple[str, ...] = get_args(ReadoutInit)
 
 
 #: What a configuration saved before a field existed meant by it: the model it was trained
 #: as. Filled in when such a configuration is loaded (pickled inside a saved model, or the
 #: ``config`` of a network file), whatever today's default is.
-LEGACY_VALUES: dict[str, object] = {"linear_gain": 1.0, "cycle_gain": 10.0, "cycle_init": "zero"}
+LEGACY_VALUES: dict[str, object] = {
+    "linear_gain": 1.0,
+    "cycle_gain": 10.0,
+    "cycle_init": "zero",
+    "readout_init": "zero",
+}
 
 
 def normalize_motifs(motifs: str | Iterable[str]) -> tuple[str, ...]:
@@ -101,6 +109,7 @@ class CircuitConfig:
     linear_gain: float = 1.0
     cycle_gain: float | None = None
     cycle_init: CycleInit = "mean"
+    readout_init: ReadoutInit = "zero"
 
     def __post_init__(self) -> None:
         for name in (
@@ -170,6 +179,8 @@ class CircuitConfig:
             raise ValueError(f"cycle_init={self.cycle_init!r} is not one of {CYCLE_INITS}.")
         if self.readout not in READOUTS:
             raise ValueError(f"readout={self.readout!r} is not one of {READOUTS}.")
+        if self.readout_init not in READOUT_INITS:
+            raise ValueError(f"readout_init={self.readout_init!r} is not one of {READOUT_INITS}.")
         if isinstance(self.dropout, bool) or not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
         # canonical, hashable values

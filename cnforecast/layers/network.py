@@ -130,6 +130,7 @@ class CircuitLayers:
             static_cov_dim=shape.static_cov_dim,
             hidden=d,
             dropout=config.dropout,
+            zero_start=config.readout_init == "zero",
         )
         # the linear path from the (normalised) window straight to the horizon
         self.skip = (

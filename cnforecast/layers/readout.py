@@ -12,10 +12,11 @@ class Readout(nn.Module):
     Factorised (``rank`` given): each unit's read neurons are first compressed to ``r``
     features by a map shared by the units, then the ``M * r`` features map to the horizon,
     so the weights grow with ``M * r * H`` instead of ``M * N * D * H``. Full (``rank``
-    None): one linear map of all flattened states. The last map starts at zero, so a fresh
-    read-out adds nothing to the linear path next to it. When covariates are given, a small
-    MLP adds, for each step ``t``, a term computed from a context vector of the states, the
-    future covariates at ``t`` and the sequence's static covariates.
+    None): one linear map of all flattened states. The last map starts at zero (by
+    default), so a fresh read-out adds nothing to the linear path next to it. When
+    covariates are given, a small MLP adds, for each step ``t``, a term computed from a
+    context vector of the states, the future covariates at ``t`` and the sequence's static
+    covariates.
 
     Parameters
     ----------
@@ -37,6 +38,9 @@ class Readout(nn.Module):
         Hidden size of the covariate MLP.
     dropout
         Dropout on the states and in the MLP.
+    zero_start
+        Start the last map at zero (default); False keeps ``nn.Linear``'s random start.
+        Either way the same random numbers are drawn, so the other weights do not change.
     """
 
     def __init__(
@@ -51,6 +55,7 @@ class Readout(nn.Module):
         static_cov_dim: int,
         hidden: int,
         dropout: float,
+        zero_start: bool = True,
     ) -> None:
         super().__init__()
         self.horizon = horizon
@@ -60,8 +65,9 @@ class Readout(nn.Module):
         self.compress = nn.Linear(unit_features, rank) if rank is not None else None
         in_features = n_units * (rank if rank is not None else unit_features)
         self.head = nn.Linear(in_features, steps * nr_params)
-        nn.init.zeros_(self.head.weight)
-        nn.init.zeros_(self.head.bias)
+        if zero_start:
+            nn.init.zeros_(self.head.weight)
+            nn.init.zeros_(self.head.bias)
         self.uses_covariates = bool(future_cov_dim or static_cov_dim)
         if self.uses_covariates:
             self.context = nn.Linear(in_features, hidden)

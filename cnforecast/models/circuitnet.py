@@ -213,6 +213,7 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
         linear_gain: float = _DEFAULTS.linear_gain,
         cycle_gain: float | None = None,
         cycle_init: Literal["mean", "zero"] = _DEFAULTS.cycle_init,
+        readout_init: Literal["zero", "random"] = _DEFAULTS.readout_init,
         torch_compile: bool | str = False,
         use_static_covariates: bool = True,
         use_reversible_instance_norm: bool | dict = True,
@@ -318,9 +319,15 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
             Where the learned cycle starts: ``"mean"`` (default, since 0.4), the mean of
             the (normalised) training windows at each phase of the cycle, read from the
             training data before the first epoch (at most 1,000 batches); ``"zero"``, at
-            zero, as CycleNet and cnforecast 0.3. Only a new model's cycle is set: a resumed
+            zero, as CycleNet and CircuitNet 0.3. Only a new model's cycle is set: a resumed
             or retrained one keeps its own. Chosen on validation losses (ETTh1, ETTh2,
             ETTm1); see ``docs/architecture.md``.
+        readout_init
+            How the last map of the circuit's read-out starts: ``"zero"`` (default), so a
+            fresh model forecasts with its linear path (and cycle) alone and the circuit
+            learns what they miss; ``"random"``, ``nn.Linear``'s own uniform start, so the
+            circuit contributes from the first step. The other weights start the same
+            either way.
         torch_compile
             Run the circuit through :func:`torch.compile` (fewer, fused kernels: faster
             training on a GPU once compiled): ``True`` for the default ``"inductor"``
@@ -382,6 +389,7 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
             linear_gain=linear_gain,
             cycle_gain=cycle_gain,
             cycle_init=cycle_init,
+            readout_init=readout_init,
         )
         # a deep copy: darts may keep and change the nested dicts of its keywords
         model_kwargs = {**copy.deepcopy(dict(DEFAULT_TRAINING)), **self.model_params}
@@ -416,7 +424,7 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
         found = state.get("layout", 1)
         if found != self.LAYOUT:
             raise RuntimeError(
-                f"this CircuitNet was saved with layer layout {found} (cnforecast 0.1), but "
+                f"this CircuitNet was saved with layer layout {found} (CircuitNet 0.1), but "
                 f"this version builds layout {self.LAYOUT} (a factorised read-out and a "
                 "linear path): the saved weights do not fit. Retrain the model with this "
                 "version, or load it with the cnforecast version that saved it."

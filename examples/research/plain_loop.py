@@ -13,8 +13,10 @@ never used to choose). The benchmark numbers come from ``cnforecast bench``, not
         --dataset ETTh1 --horizon 720 --kwargs '{"readout_rank": 64}'
 
 ``--linear-only`` trains the linear path alone (the model's RINorm and its window-to-horizon
-map: RLinear), the reference the circuit has to improve on; ``--head-init zero`` starts the
-circuit's read-out at zero.
+map: RLinear), the reference the circuit has to improve on. The module is built outside
+``fit``, so it has no learned cycle (``cycle_length="auto"`` is resolved at ``fit``): it is
+the 0.2 model, without the cycle of 0.3 and 0.4. ``--kwargs '{"readout_init": "random"}'``
+starts the read-out's last map randomly instead of at zero.
 """
 
 from __future__ import annotations
@@ -46,7 +48,6 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--kwargs", default="{}", help="CircuitNetModel keywords, as JSON")
-    parser.add_argument("--head-init", choices=("default", "zero"), default="default")
     parser.add_argument("--linear-only", action="store_true")
     parser.add_argument("--tag", default="")
     args = parser.parse_args()
@@ -64,9 +65,6 @@ def main() -> None:
     )
     model.pl_module_params["train_sample_shape"] = sample.sample_shapes()
     module = model._create_model(sample)
-    if args.head_init == "zero":
-        torch.nn.init.zeros_(module.readout.head.weight)
-        torch.nn.init.zeros_(module.readout.head.bias)
 
     def windows(part: str) -> torch.Tensor:
         values = torch.from_numpy(split.part(part).values(copy=False).astype(np.float32))
@@ -127,7 +125,6 @@ def main() -> None:
         "horizon": horizon,
         "kwargs": kwargs,
         "linear_only": args.linear_only,
-        "head_init": args.head_init,
         "seed": args.seed,
         "params": sum(p.numel() for p in module.parameters()),
         "best_val_mse": round(best, 4),
