@@ -305,20 +305,18 @@ def test_readout_starts_at_zero_so_a_fresh_model_is_its_linear_path():
 
 def test_a_random_readout_start_changes_the_head_and_nothing_else():
     zero = build_module(24, 6, 3, use_reversible_instance_norm=False).eval()
-    random = build_module(
-        24, 6, 3, use_reversible_instance_norm=False, readout_init="random"
-    ).eval()
-    zero_state, random_state = zero.state_dict(), random.state_dict()
-    assert zero_state.keys() == random_state.keys()
+    drawn = build_module(24, 6, 3, use_reversible_instance_norm=False, readout_init="random").eval()
+    zero_state, drawn_state = zero.state_dict(), drawn.state_dict()
+    assert zero_state.keys() == drawn_state.keys()
     for key, value in zero_state.items():
         if key.startswith("readout.head."):
-            assert not value.any() and random_state[key].abs().sum() > 0, key
+            assert not value.any() and drawn_state[key].abs().sum() > 0, key
         else:  # the same random numbers were drawn: every other weight starts the same
-            torch.testing.assert_close(random_state[key], value, rtol=0, atol=0)
+            torch.testing.assert_close(drawn_state[key], value, rtol=0, atol=0)
     x = module_input(2, 24, 6, 3)
     with torch.no_grad():
-        linear = random.skip(x.past_target.transpose(1, 2)).transpose(1, 2)
-        assert not torch.allclose(random(x).prediction[..., 0], linear)
+        linear = drawn.skip(x.past_target.transpose(1, 2)).transpose(1, 2)
+        assert not torch.allclose(drawn(x).prediction[..., 0], linear)
 
 
 @pytest.mark.parametrize("value", ["ones", None, 0])
