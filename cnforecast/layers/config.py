@@ -28,6 +28,9 @@ READOUTS: tuple[str, ...] = get_args(ReadoutKind)
 ReadoutInit = Literal["zero", "random"]
 #: How the read-out's last map starts (see ``CircuitNetModel``'s ``readout_init``).
 READOUT_INITS: tuple[str, ...] = get_args(ReadoutInit)
+LinearInit = Literal["random", "lstsq"]
+#: How the linear path starts (see ``CircuitNetModel``'s ``linear_init``).
+LINEAR_INITS: tuple[str, ...] = get_args(LinearInit)
 
 
 #: What a configuration saved before a field existed meant by it: the model it was trained
@@ -38,6 +41,7 @@ LEGACY_VALUES: dict[str, object] = {
     "cycle_gain": 10.0,
     "cycle_init": "zero",
     "readout_init": "zero",
+    "linear_init": "random",
 }
 
 
@@ -110,6 +114,7 @@ class CircuitConfig:
     cycle_gain: float | None = None
     cycle_init: CycleInit = "mean"
     readout_init: ReadoutInit = "zero"
+    linear_init: LinearInit = "random"
 
     def __post_init__(self) -> None:
         for name in (
@@ -181,6 +186,13 @@ class CircuitConfig:
             raise ValueError(f"readout={self.readout!r} is not one of {READOUTS}.")
         if self.readout_init not in READOUT_INITS:
             raise ValueError(f"readout_init={self.readout_init!r} is not one of {READOUT_INITS}.")
+        if self.linear_init not in LINEAR_INITS:
+            raise ValueError(f"linear_init={self.linear_init!r} is not one of {LINEAR_INITS}.")
+        if self.linear_init != "random" and not self.linear_skip:
+            raise ValueError(
+                f"linear_init={self.linear_init!r} starts the linear path, which "
+                "linear_skip=False turns off: drop linear_init or keep linear_skip=True."
+            )
         if isinstance(self.dropout, bool) or not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
         # canonical, hashable values

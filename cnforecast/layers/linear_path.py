@@ -37,6 +37,20 @@ class LinearPath(nn.Linear):
             self.weight.div_(self.gain)
             self.bias.div_(self.gain)
 
+    @torch.no_grad()
+    def set_map(self, weight: torch.Tensor, bias: torch.Tensor) -> None:
+        """Set the map itself: ``weight`` ``(out_features, in_features)``, ``bias``
+        ``(out_features,)`` (stored divided by ``gain``)."""
+        if tuple(weight.shape) != tuple(self.weight.shape) or tuple(bias.shape) != tuple(
+            self.bias.shape
+        ):
+            raise ValueError(
+                f"a map of shapes {tuple(self.weight.shape)} and {tuple(self.bias.shape)} is "
+                f"needed, got {tuple(weight.shape)} and {tuple(bias.shape)}"
+            )
+        self.weight.copy_(weight.to(self.weight) / self.gain)
+        self.bias.copy_(bias.to(self.bias) / self.gain)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(..., in_features)`` -> ``(..., out_features)``."""
         return functional.linear(x, self.weight, self.bias) * self.gain

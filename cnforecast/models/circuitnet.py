@@ -25,6 +25,7 @@ from cnforecast.layers.config import CircuitConfig, ReadoutKind
 from cnforecast.layers.network import LAYER_NAMES, CircuitLayers, CircuitNetwork, NetworkShape
 from cnforecast.layers.wiring import CircuitGraph, build_wiring
 from cnforecast.models.cycle_start import cycle_means, first_phase
+from cnforecast.models.linear_start import least_squares, linear_sums
 from cnforecast.models.recipe import DEFAULT_TRAINING
 from cnforecast.models.windows import WindowsMixin
 
@@ -64,6 +65,8 @@ class _CircuitNetModule(CircuitLayers, PLForecastingModule):
             output_chunk_shift=self.output_chunk_shift,
         )
         self.build_layers(config, shape, torch_compile, self.n_targets)
+        # set once the linear path has its start (linear_init="lstsq") or loaded weights
+        self._linear_path_started = False
 
     def __getstate__(self) -> dict:
         # compiled code is rebuilt after loading, never pickled
@@ -71,8 +74,17 @@ class _CircuitNetModule(CircuitLayers, PLForecastingModule):
 
     def on_train_start(self) -> None:
         super().on_train_start()
-        # a cycle still at zero (a new model, not one resumed or trained before) starts at
-        # the mean normalised training window at each phase (cycle_init="mean")
+        self._start_cycle()
+        self._start_linear_path()
+
+    def load_state_dict(self, *args, **kwargs):
+        # weights loaded from a checkpoint or a saved model are trained ones: keep them
+        self._linear_path_started = True
+        return super().load_state_dict(*args, **kwargs)
+
+    def _start_cycle(self) -> None:
+        """A cycle still at zero (a new model, not one resumed or trained before) starts at
+        the mean normalised training window at each phase (``cycle_init="mean"``)."""
         if (
             self.periodic is None
             or self.config.cycle_init != "mean"
@@ -94,6 +106,33 @@ class _CircuitNetModule(CircuitLayers, PLForecastingModule):
             int(counts.sum()) // max(self.config.cycle_length, 1),
             int(counts.min()),
         )
+
+    def _start_linear_path(self) -> None:
+        """A new model's linear path starts at the least-squares map of the training windows
+        (``linear_init="lstsq"``), after the cycle's start; trained or loaded weights are
+        kept."""
+        if self.skip is None or self.config.linear_init != "lstsq" or self._linear_path_started:
+            return
+        gram, cross, n = linear_sums(
+            self.trainer.train_dataloader,
+            self.input_chunk_length,
+            self.output_chunk_length,
+            normalise=self.rin,
+            periodic=self.periodic,
+            output_chunk_shift=self.output_chunk_shift,
+            device=self.device,
+        )
+        # several processes (DDP): every one sums its own share of the windows
+        gram = self.trainer.strategy.reduce(gram, reduce_op="sum")
+        cross = self.trainer.strategy.reduce(cross, reduce_op="sum")
+        weight, bias = least_squares(gram, cross)  # (H, L), (H,)
+        # the path's outputs are (H, R) flattened: every parameter (quantile) starts alike
+        self.skip.set_map(
+            weight.repeat_interleave(self.nr_params, dim=0),
+            bias.repeat_interleave(self.nr_params, dim=0),
+        )
+        self._linear_path_started = True
+        logger.info("the linear path starts at the least-squares map of %d training sequences", n)
 
     @io_processor
     def forward(self, x_in: PLModuleInput) -> PLModuleOutput:
@@ -137,18 +176,22 @@ def _check_finite(series: TimeSeries | Sequence[TimeSeries] | None, role: str) -
             )
 
 
+def _check_location_likelihood(likelihood, option: str) -> None:
+    """Refuse a likelihood whose parameters are not all locations (``option`` sets or adds
+    the same values to every parameter): point forecasts and quantile regression only."""
+    from darts.utils.likelihood_models import QuantileRegression
+
+    if likelihood is not None and not isinstance(likelihood, QuantileRegression):
+        raise ValueError(
+            f"{option} works with point forecasts and QuantileRegression, not with the "
+            f"parameters of {type(likelihood).__name__}. Drop {option} or the likelihood."
+        )
+
+
 def _cycle_settings(cycle_length: int, model_kwargs: dict) -> dict:
     """The darts keywords that feed each window's phase to the network (``cycle_length``):
     a :class:`CyclePhase` custom past-covariate encoder, last of the past covariates."""
-    from darts.utils.likelihood_models import QuantileRegression
-
-    likelihood = model_kwargs.get("likelihood")
-    if likelihood is not None and not isinstance(likelihood, QuantileRegression):
-        raise ValueError(
-            f"cycle_length works with point forecasts and QuantileRegression; the cycle "
-            f"cannot be added to the parameters of {type(likelihood).__name__}. Drop "
-            "cycle_length or the likelihood."
-        )
+    _check_location_likelihood(model_kwargs.get("likelihood"), "cycle_length")
     encoders = copy.deepcopy(model_kwargs.get("add_encoders") or {})
     if encoders.get("transformer") is not None:
         raise ValueError(
@@ -214,6 +257,7 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
         cycle_gain: float | None = None,
         cycle_init: Literal["mean", "zero"] = _DEFAULTS.cycle_init,
         readout_init: Literal["zero", "random"] = _DEFAULTS.readout_init,
+        linear_init: Literal["random", "lstsq"] = _DEFAULTS.linear_init,
         torch_compile: bool | str = False,
         use_static_covariates: bool = True,
         use_reversible_instance_norm: bool | dict = True,
@@ -328,6 +372,14 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
             learns what they miss; ``"random"``, ``nn.Linear``'s own uniform start, so the
             circuit contributes from the first step. The other weights start the same
             either way.
+        linear_init
+            How the linear path starts: ``"random"`` (default), ``nn.Linear``'s uniform
+            start; ``"lstsq"``, the least-squares map from the (normalised, cycle-free)
+            training windows to their horizons, computed before the first epoch (at most
+            1,000 batches; each window weighted as the loss weighs it), so that training
+            corrects a linear forecaster already in place. Only a new model's path is set:
+            a retrained or loaded one keeps its own. Works with point forecasts and quantile
+            regression. See ``docs/architecture.md``.
         torch_compile
             Run the circuit through :func:`torch.compile` (fewer, fused kernels: faster
             training on a GPU once compiled): ``True`` for the default ``"inductor"``
@@ -390,11 +442,14 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
             cycle_gain=cycle_gain,
             cycle_init=cycle_init,
             readout_init=readout_init,
+            linear_init=linear_init,
         )
         # a deep copy: darts may keep and change the nested dicts of its keywords
         model_kwargs = {**copy.deepcopy(dict(DEFAULT_TRAINING)), **self.model_params}
         if self.config.cycle_length:
             model_kwargs.update(_cycle_settings(self.config.cycle_length, model_kwargs))
+        if self.config.linear_init == "lstsq":
+            _check_location_likelihood(model_kwargs.get("likelihood"), "linear_init='lstsq'")
         super().__init__(**self._extract_torch_model_params(**model_kwargs))
         self.pl_module_params = self._extract_pl_module_params(**model_kwargs)
         self.torch_compile = _compile_backend(torch_compile)
