@@ -20,8 +20,9 @@ from cnforecast.jobs.tabular import load_series
 def test_ddp_fit_on_two_cpu_processes(tmp_path):
     data = tmp_path / "train.csv"
     make_frame(n_series=4).to_csv(data, index=False)
-    # the cycle's start at the data's means is summed over both processes' windows
-    kwargs = {**model_kwargs(), "cycle_init": "mean"}
+    # the starts of the cycle (the data's means) and of the linear path (least squares) are
+    # summed over both processes' windows
+    kwargs = {**model_kwargs(), "cycle_init": "mean", "linear_init": "lstsq"}
     config = write_config(tmp_path / "model.yaml", model_kwargs=kwargs)
     out = tmp_path / "ddp_model"
     proc = run_cli(

@@ -214,3 +214,22 @@ def test_the_default_start_and_bad_values(quiet_trainer):
         CircuitConfig(linear_init="ols")
     with pytest.raises(ValueError, match="linear_skip=False turns off"):
         CircuitNetModel(24, 6, linear_init="lstsq", linear_skip=False)
+
+
+def test_lstsq_far_starts_only_the_steps_the_linear_path_forecasts_alone(quiet_trainer):
+    series = _series()
+    full = _path_map(_model(quiet_trainer, readout_steps=2).fit(series))
+    far = _path_map(_model(quiet_trainer, readout_steps=2, linear_init="lstsq_far").fit(series))
+    drawn = _path_map(_model(quiet_trainer, readout_steps=2, linear_init="random").fit(series))
+    for got, lstsq, random_start in zip(far, full, drawn, strict=True):
+        np.testing.assert_allclose(got[:2], random_start[:2])  # the circuit's steps
+        np.testing.assert_allclose(got[2:], lstsq[2:], atol=1e-6)  # the linear path's alone
+    # where the circuit covers the horizon, the model is the default's, forecasts included
+    covered = _model(quiet_trainer, linear_init="lstsq_far").fit(series)
+    default = _model(quiet_trainer, linear_init="random").fit(series)
+    for got, expected in zip(_path_map(covered), _path_map(default), strict=True):
+        np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(
+        covered.predict(HORIZON, series=series).values(),
+        default.predict(HORIZON, series=series).values(),
+    )

@@ -28,7 +28,7 @@ READOUTS: tuple[str, ...] = get_args(ReadoutKind)
 ReadoutInit = Literal["zero", "random"]
 #: How the read-out's last map starts (see ``CircuitNetModel``'s ``readout_init``).
 READOUT_INITS: tuple[str, ...] = get_args(ReadoutInit)
-LinearInit = Literal["random", "lstsq"]
+LinearInit = Literal["random", "lstsq", "lstsq_far"]
 #: How the linear path starts (see ``CircuitNetModel``'s ``linear_init``).
 LINEAR_INITS: tuple[str, ...] = get_args(LinearInit)
 

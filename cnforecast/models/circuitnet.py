@@ -109,14 +109,25 @@ class _CircuitNetModule(CircuitLayers, PLForecastingModule):
 
     def _start_linear_path(self) -> None:
         """A new model's linear path starts at the least-squares map of the training windows
-        (``linear_init="lstsq"``), after the cycle's start; trained or loaded weights are
-        kept."""
-        if self.skip is None or self.config.linear_init != "lstsq" or self._linear_path_started:
+        (``linear_init="lstsq"``; ``"lstsq_far"``: only at the steps past the circuit's),
+        after the cycle's start; trained or loaded weights are kept."""
+        init = self.config.linear_init
+        if self.skip is None or init == "random" or self._linear_path_started:
+            return
+        lookback, horizon, nr_params = (
+            self.input_chunk_length,
+            self.output_chunk_length,
+            self.nr_params,
+        )
+        # "lstsq_far": the steps the linear path forecasts alone, past the circuit's
+        first = self.config.circuit_steps(lookback, horizon) if init == "lstsq_far" else 0
+        self._linear_path_started = True
+        if first >= horizon:
             return
         gram, cross, n = linear_sums(
             self.trainer.train_dataloader,
-            self.input_chunk_length,
-            self.output_chunk_length,
+            lookback,
+            horizon,
             normalise=self.rin,
             periodic=self.periodic,
             output_chunk_shift=self.output_chunk_shift,
@@ -127,12 +138,20 @@ class _CircuitNetModule(CircuitLayers, PLForecastingModule):
         cross = self.trainer.strategy.reduce(cross, reduce_op="sum")
         weight, bias = least_squares(gram, cross)  # (H, L), (H,)
         # the path's outputs are (H, R) flattened: every parameter (quantile) starts alike
-        self.skip.set_map(
-            weight.repeat_interleave(self.nr_params, dim=0),
-            bias.repeat_interleave(self.nr_params, dim=0),
+        weight = weight.repeat_interleave(nr_params, dim=0).to(self.skip.weight)
+        bias = bias.repeat_interleave(nr_params, dim=0).to(self.skip.bias)
+        # the first steps keep their start
+        rows = first * nr_params
+        weight[:rows] = self.skip.weight.detach()[:rows] * self.skip.gain
+        bias[:rows] = self.skip.bias.detach()[:rows] * self.skip.gain
+        self.skip.set_map(weight, bias)
+        logger.info(
+            "the linear path starts at the least-squares map of %d training sequences "
+            "(steps %d to %d)",
+            n,
+            first + 1,
+            horizon,
         )
-        self._linear_path_started = True
-        logger.info("the linear path starts at the least-squares map of %d training sequences", n)
 
     @io_processor
     def forward(self, x_in: PLModuleInput) -> PLModuleOutput:
@@ -257,7 +276,7 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
         cycle_gain: float | None = None,
         cycle_init: Literal["mean", "zero"] = _DEFAULTS.cycle_init,
         readout_init: Literal["zero", "random"] = _DEFAULTS.readout_init,
-        linear_init: Literal["random", "lstsq"] = _DEFAULTS.linear_init,
+        linear_init: Literal["random", "lstsq", "lstsq_far"] = _DEFAULTS.linear_init,
         torch_compile: bool | str = False,
         use_static_covariates: bool = True,
         use_reversible_instance_norm: bool | dict = True,
@@ -379,7 +398,9 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
             1,000 batches; each window weighted as the loss weighs it), so that training
             corrects a linear forecaster already in place. Only a new model's path is set:
             a retrained or loaded one keeps its own. Works with point forecasts and quantile
-            regression. See ``docs/architecture.md``.
+            regression. ``"lstsq_far"``: the same, only at the steps past the circuit's
+            (``readout_steps``), which the linear path forecasts alone; at horizons the
+            circuit covers it is ``"random"``. See ``docs/architecture.md``.
         torch_compile
             Run the circuit through :func:`torch.compile` (fewer, fused kernels: faster
             training on a GPU once compiled): ``True`` for the default ``"inductor"``
@@ -448,8 +469,10 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
         model_kwargs = {**copy.deepcopy(dict(DEFAULT_TRAINING)), **self.model_params}
         if self.config.cycle_length:
             model_kwargs.update(_cycle_settings(self.config.cycle_length, model_kwargs))
-        if self.config.linear_init == "lstsq":
-            _check_location_likelihood(model_kwargs.get("likelihood"), "linear_init='lstsq'")
+        if self.config.linear_init != "random":
+            _check_location_likelihood(
+                model_kwargs.get("likelihood"), f"linear_init={self.config.linear_init!r}"
+            )
         super().__init__(**self._extract_torch_model_params(**model_kwargs))
         self.pl_module_params = self._extract_pl_module_params(**model_kwargs)
         self.torch_compile = _compile_backend(torch_compile)
