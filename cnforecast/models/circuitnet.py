@@ -65,7 +65,7 @@ class _CircuitNetModule(CircuitLayers, PLForecastingModule):
             output_chunk_shift=self.output_chunk_shift,
         )
         self.build_layers(config, shape, torch_compile, self.n_targets)
-        # set once the linear path has its start (linear_init="lstsq") or loaded weights
+        # set once the linear path has had its start (linear_init) or weights were loaded
         self._linear_path_started = False
 
     def __getstate__(self) -> dict:

@@ -1,13 +1,15 @@
-"""Where the linear path starts with ``linear_init="lstsq"``: least squares on the training windows.
+"""Where the linear path starts with ``linear_init="lstsq"``: least squares on training windows.
 
 The linear path is a window-to-horizon map of the kind linear forecasters learn (DLinear,
 RLinear, CycleNet/Linear). Those train at 5e-3 to 1e-2 for up to 30 epochs; inside
 CircuitNet it learns at the circuit's rate (1e-3, halved every epoch), so at far horizons,
 where it forecasts alone, it may end short of where the data puts it. A linear map's
 optimum on the training windows has a closed form (Toner and Darlow, "An Analysis of
-Linear Time Series Forecasting Models", ICML 2024, find such closed-form fits as accurate
-as trained linear forecasters): this module computes it, so training corrects a map that is
-already in place, as the learned cycle's mean start does (``cycle_start``).
+Linear Time Series Forecasting Models", ICML 2024, report closed-form least-squares fits as
+accurate as gradient-trained linear forecasters on most standard benchmarks): this module
+computes it, so training corrects a map that is already in place, as the learned cycle's
+mean start does (``cycle_start``). ``linear_init="lstsq_far"`` keeps it only for the steps
+past the circuit's, which the linear path forecasts alone.
 
 The fit is of what the linear path sees and what the loss asks of it at the start of
 training, when the read-out is zero (its default start): the instance-normalised window
