@@ -128,6 +128,11 @@ def test_a_configuration_saved_before_a_field_existed_loads_as_the_model_it_was(
     record = {k: v for k, v in CircuitConfig(d_model=8).as_dict().items() if k != name}
     assert getattr(CircuitConfig.from_dict(record), name) == LEGACY_VALUES[name]
     # a field that is there keeps its value
-    other = {"linear_gain": 2.0, "cycle_gain": 2.0, "cycle_init": "mean", "readout_init": "random"}
-    other = other[name]
+    other = {
+        "linear_gain": 2.0,
+        "cycle_gain": 2.0,
+        "cycle_init": "mean",
+        "readout_init": "random",
+        "linear_init": "lstsq_far",
+    }[name]
     assert getattr(CircuitConfig.from_dict({name: other}), name) == other
