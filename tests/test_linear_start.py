@@ -118,6 +118,7 @@ def test_linear_sums_normalise_remove_the_cycle_and_weight_each_window_by_its_va
     periodic.set_values(torch.randn(w, c, generator=generator))
     gram, cross, n = linear_sums([batch, batch], LOOKBACK, HORIZON, RINorm(c), periodic)
     assert n == 2 * b * c
+    assert linear_sums([batch, batch], LOOKBACK, HORIZON, max_batches=1)[2] == b * c
     assert gram.shape == (LOOKBACK + 1, LOOKBACK + 1) and cross.shape == (LOOKBACK + 1, HORIZON)
     # the same sums, sequence by sequence
     cycle = periodic.values().detach().double().numpy()

@@ -10,6 +10,7 @@ The default since 0.4, chosen on validation losses (``docs/architecture.md``).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import islice
 
 import torch
 
@@ -68,9 +69,7 @@ def cycle_means(
         processes first when training on several).
     """
     sums = counts = None
-    for i, batch in enumerate(batches):
-        if i >= max_batches:
-            break
+    for batch in islice(batches, max_batches):
         target = batch.past_target.to(device=device, dtype=torch.float32)  # (B, L, C)
         if normalise is not None:
             target = normalise(target.clone())

@@ -22,6 +22,7 @@ the training loss of a model made of the linear path and the cycle.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import islice
 
 import torch
 
@@ -78,9 +79,7 @@ def linear_sums(
     gram = torch.zeros(lookback + 1, lookback + 1, dtype=torch.float64, device=device)
     cross = torch.zeros(lookback + 1, horizon, dtype=torch.float64, device=device)
     n = 0
-    for i, batch in enumerate(batches):
-        if i >= max_batches:
-            break
+    for batch in islice(batches, max_batches):
         window = batch.past_target.to(device=device, dtype=torch.float32)  # (B, L, C)
         future = batch.future_target.to(device=device, dtype=torch.float32)  # (B, H, C)
         weight = torch.ones(window.shape[0], 1, window.shape[2], device=device)  # (B, 1, C)
