@@ -207,7 +207,14 @@ def test_a_trained_or_loaded_linear_path_is_not_started_again(quiet_trainer, tmp
 
 
 def test_the_default_start_and_bad_values(quiet_trainer):
-    assert CircuitNetModel(24, 6).config.linear_init == "random"
+    # "auto": the far start where a start applies, the uniform one where none does
+    assert CircuitNetModel(24, 6).config.linear_init == "lstsq_far"
+    quantiles = QuantileRegression([0.1, 0.5, 0.9])
+    assert CircuitNetModel(24, 6, likelihood=quantiles).config.linear_init == "lstsq_far"
+    gaussian = CircuitNetModel(24, 6, likelihood=GaussianLikelihood())
+    assert gaussian.config.linear_init == "random"
+    assert CircuitNetModel(24, 6, linear_skip=False).config.linear_init == "random"
+    assert CircuitConfig().linear_init == "random"  # the bare network has no training start
     assert LEGACY_VALUES["linear_init"] == "random"
     legacy = {k: v for k, v in CircuitConfig().as_dict().items() if k != "linear_init"}
     assert CircuitConfig.from_dict(legacy).linear_init == "random"

@@ -207,6 +207,19 @@ def _check_location_likelihood(likelihood, option: str) -> None:
         )
 
 
+def _resolve_linear_init(linear_init: str, linear_skip: bool, likelihood) -> str:
+    """``linear_init="auto"``: the far start (``"lstsq_far"``) where a start applies, else
+    ``"random"``; any other value is kept, and checked by the configuration."""
+    if linear_init != "auto":
+        return linear_init
+    try:
+        _check_location_likelihood(likelihood, "linear_init")
+    except ValueError as exc:
+        logger.info("linear_init='auto': no least-squares start (%s)", exc)
+        return "random"
+    return "lstsq_far" if linear_skip else "random"
+
+
 def _cycle_settings(cycle_length: int, model_kwargs: dict) -> dict:
     """The darts keywords that feed each window's phase to the network (``cycle_length``):
     a :class:`CyclePhase` custom past-covariate encoder, last of the past covariates."""
@@ -276,7 +289,7 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
         cycle_gain: float | None = None,
         cycle_init: Literal["mean", "zero"] = _DEFAULTS.cycle_init,
         readout_init: Literal["zero", "random"] = _DEFAULTS.readout_init,
-        linear_init: Literal["random", "lstsq", "lstsq_far"] = _DEFAULTS.linear_init,
+        linear_init: Literal["auto", "random", "lstsq", "lstsq_far"] = "auto",
         torch_compile: bool | str = False,
         use_static_covariates: bool = True,
         use_reversible_instance_norm: bool | dict = True,
@@ -392,15 +405,18 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
             circuit contributes from the first step. The other weights start the same
             either way.
         linear_init
-            How the linear path starts: ``"random"`` (default), ``nn.Linear``'s uniform
-            start; ``"lstsq"``, the least-squares map from the (normalised, cycle-free)
-            training windows to their horizons, computed before the first epoch (at most
-            1,000 batches; each window weighted as the loss weighs it), so that training
-            corrects a linear forecaster already in place. Only a new model's path is set:
-            a retrained or loaded one keeps its own. Works with point forecasts and quantile
+            How the linear path starts: ``"random"``, ``nn.Linear``'s uniform start;
+            ``"lstsq"``, the least-squares map from the (normalised, cycle-free) training
+            windows to their horizons, computed before the first epoch (at most 1,000
+            batches; each window weighted as the loss weighs it), so that training corrects
+            a linear forecaster already in place. Only a new model's path is set: a
+            retrained or loaded one keeps its own. Works with point forecasts and quantile
             regression. ``"lstsq_far"``: the same, only at the steps past the circuit's
             (``readout_steps``), which the linear path forecasts alone; at horizons the
-            circuit covers it is ``"random"``. See ``docs/architecture.md``.
+            circuit covers it is ``"random"``. ``"auto"`` (default): ``"lstsq_far"``, or
+            ``"random"`` where no start applies (a likelihood other than quantile
+            regression, or ``linear_skip=False``). Chosen on validation losses (ETTh1,
+            ETTh2, ETTm1, Weather); see ``docs/architecture.md``.
         torch_compile
             Run the circuit through :func:`torch.compile` (fewer, fused kernels: faster
             training on a GPU once compiled): ``True`` for the default ``"inductor"``
@@ -463,7 +479,7 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
             cycle_gain=cycle_gain,
             cycle_init=cycle_init,
             readout_init=readout_init,
-            linear_init=linear_init,
+            linear_init=_resolve_linear_init(linear_init, linear_skip, kwargs.get("likelihood")),
         )
         # a deep copy: darts may keep and change the nested dicts of its keywords
         model_kwargs = {**copy.deepcopy(dict(DEFAULT_TRAINING)), **self.model_params}

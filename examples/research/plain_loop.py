@@ -14,7 +14,8 @@ never used to choose). The benchmark numbers come from ``cnforecast bench``, not
 
 ``--linear-only`` trains the linear path alone (the model's RINorm and its window-to-horizon
 map: RLinear), the reference the circuit has to improve on. The module is built outside
-``fit``, so it has no learned cycle (``cycle_length="auto"`` is resolved at ``fit``): it is
+``fit``, so it has no learned cycle (``cycle_length="auto"`` is resolved at ``fit``) and no
+least-squares start of the linear path (0.5's, run by Lightning's ``on_train_start``): it is
 the 0.2 model, without the cycle of 0.3 and 0.4. ``--kwargs '{"readout_init": "random"}'``
 starts the read-out's last map randomly instead of at zero.
 """
