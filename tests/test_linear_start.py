@@ -232,7 +232,11 @@ def test_lstsq_far_starts_only_the_steps_the_linear_path_forecasts_alone(quiet_t
     for got, lstsq, random_start in zip(far, full, drawn, strict=True):
         np.testing.assert_allclose(got[:2], random_start[:2])  # the circuit's steps
         np.testing.assert_allclose(got[2:], lstsq[2:], atol=1e-6)  # the linear path's alone
-    # where the circuit covers the horizon, the model is the default's, forecasts included
+    # the default ("auto") is this start
+    auto = _path_map(_model(quiet_trainer, readout_steps=2, linear_init="auto").fit(series))
+    for got, expected in zip(auto, far, strict=True):
+        np.testing.assert_array_equal(got, expected)
+    # where the circuit covers the horizon, the model is 0.4's, forecasts included
     covered = _model(quiet_trainer, linear_init="lstsq_far").fit(series)
     default = _model(quiet_trainer, linear_init="random").fit(series)
     for got, expected in zip(_path_map(covered), _path_map(default), strict=True):
