@@ -220,6 +220,8 @@ def test_the_default_start_and_bad_values(quiet_trainer):
     assert CircuitConfig.from_dict(legacy).linear_init == "random"
     with pytest.raises(ValueError, match="linear_init='ols' is not one of"):
         CircuitConfig(linear_init="ols")
+    with pytest.raises(ValueError, match=r"is not one of \('auto', 'random'"):
+        CircuitNetModel(24, 6, linear_init="ols")
     with pytest.raises(ValueError, match="linear_skip=False turns off"):
         CircuitNetModel(24, 6, linear_init="lstsq", linear_skip=False)
 

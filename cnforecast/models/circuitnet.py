@@ -21,7 +21,7 @@ from darts.utils.data.torch_datasets.utils import (
 )
 
 from cnforecast.cycle_phase import CyclePhase, auto_cycle_length
-from cnforecast.layers.config import CircuitConfig, ReadoutKind
+from cnforecast.layers.config import LINEAR_INITS, CircuitConfig, ReadoutKind
 from cnforecast.layers.network import LAYER_NAMES, CircuitLayers, CircuitNetwork, NetworkShape
 from cnforecast.layers.wiring import CircuitGraph, build_wiring
 from cnforecast.models.cycle_start import cycle_means, first_phase
@@ -209,7 +209,12 @@ def _check_location_likelihood(likelihood, option: str) -> None:
 
 def _resolve_linear_init(linear_init: str, linear_skip: bool, likelihood) -> str:
     """``linear_init="auto"``: the far start (``"lstsq_far"``) where a start applies, else
-    ``"random"``; any other value is kept, and checked by the configuration."""
+    ``"random"``; any other of the model's values is kept."""
+    if linear_init not in ("auto", *LINEAR_INITS):
+        raise ValueError(
+            f"linear_init={linear_init!r} is not one of {('auto', *LINEAR_INITS)}: leave it "
+            "out for the default ('auto')."
+        )
     if linear_init != "auto":
         return linear_init
     try:
