@@ -42,6 +42,7 @@ LEGACY_VALUES: dict[str, object] = {
     "cycle_init": "zero",
     "readout_init": "zero",
     "linear_init": "random",
+    "variable_exchange": False,
 }
 
 
@@ -115,6 +116,7 @@ class CircuitConfig:
     cycle_init: CycleInit = "mean"
     readout_init: ReadoutInit = "zero"
     linear_init: LinearInit = "random"
+    variable_exchange: bool = False
 
     def __post_init__(self) -> None:
         for name in (
@@ -195,10 +197,20 @@ class CircuitConfig:
             )
         if isinstance(self.dropout, bool) or not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
+        if not isinstance(self.variable_exchange, bool | np.bool_):
+            raise ValueError(
+                f"variable_exchange must be True or False, got {self.variable_exchange!r}."
+            )
+        if self.variable_exchange and self.d_model % self.n_heads:
+            raise ValueError(
+                f"d_model={self.d_model} must be divisible by n_heads={self.n_heads} when "
+                "variable_exchange=True (its attention uses the same heads)."
+            )
         # canonical, hashable values
         object.__setattr__(self, "motifs", motifs)
         object.__setattr__(self, "n_links", int(self.n_links))
         object.__setattr__(self, "linear_skip", bool(self.linear_skip))
+        object.__setattr__(self, "variable_exchange", bool(self.variable_exchange))
 
     @property
     def read_neurons(self) -> int:

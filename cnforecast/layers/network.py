@@ -33,6 +33,7 @@ from cnforecast.layers.patch_embedding import PatchEmbedding
 from cnforecast.layers.periodic import PeriodicComponent
 from cnforecast.layers.port_assignment import PortAssignment
 from cnforecast.layers.readout import Readout
+from cnforecast.layers.variable_exchange import VariableExchange
 
 __all__ = ["LAYER_NAMES", "CircuitLayers", "CircuitNetwork", "NetworkShape"]
 
@@ -47,6 +48,7 @@ LAYER_NAMES = (
     "readout",
     "skip",
     "periodic",
+    "exchange",
 )
 
 
@@ -99,9 +101,11 @@ class CircuitLayers:
         torch_compile: bool | str = False,
         n_targets: int | None = None,
     ) -> None:
-        """Build the layers; ``n_targets`` (C) is needed only with ``config.cycle_length``."""
-        if config.cycle_length and n_targets is None:
-            raise ValueError("a network with cycle_length needs n_targets (the components C)")
+        """Build the layers; ``n_targets`` (C) is needed only with ``config.cycle_length`` or
+        ``config.variable_exchange``."""
+        for option in ("cycle_length", "variable_exchange"):
+            if getattr(config, option) and n_targets is None:
+                raise ValueError(f"a network with {option} needs n_targets (the components C)")
         self.config = config
         self.network_shape = shape
         self.torch_compile = torch_compile
@@ -144,6 +148,19 @@ class CircuitLayers:
             if config.cycle_length and n_targets is not None
             else None
         )
+        # messages across the target components, with queries on the same cycle
+        self.exchange = (
+            VariableExchange(
+                lookback,
+                n_targets,
+                d,
+                config.n_heads,
+                cycle_length=config.cycle_length or 1,
+                dropout=config.dropout,
+            )
+            if config.variable_exchange and n_targets is not None
+            else None
+        )
 
     def _run_circuit(self, ports: torch.Tensor) -> torch.Tensor:
         """The circuit, through ``torch.compile`` when asked and possible, else eagerly."""
@@ -183,6 +200,12 @@ class CircuitLayers:
                 raise ValueError("this network was built with cycle_length: pass the phase")
             # (B, L, C): what the cycle does not explain
             target = target - self.periodic(phase, 0, lookback)
+        if self.exchange is not None:
+            # (B, L, C) -> (B, L, C): each component's window reads the others'; without
+            # a cycle every window is at phase 0 of a one-step cycle
+            if phase is None:
+                phase = torch.zeros(b, dtype=torch.long, device=target.device)
+            target = self.exchange(target, phase)
         # (B, L, C) -> (B, C, L) -> (G, L, 1)
         sequences = target.transpose(1, 2).reshape(b * c, -1, 1)
         # (G, L, 1) -> (G, Np, D)

@@ -295,6 +295,7 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
         cycle_init: Literal["mean", "zero"] = _DEFAULTS.cycle_init,
         readout_init: Literal["zero", "random"] = _DEFAULTS.readout_init,
         linear_init: Literal["auto", "random", "lstsq", "lstsq_far"] = "auto",
+        variable_exchange: bool = _DEFAULTS.variable_exchange,
         torch_compile: bool | str = False,
         use_static_covariates: bool = True,
         use_reversible_instance_norm: bool | dict = True,
@@ -422,6 +423,15 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
             ``"random"`` where no start applies (a likelihood other than quantile
             regression, or ``linear_skip=False``). Chosen on validation losses (ETTh1,
             ETTh2, ETTm1, Weather); see ``docs/architecture.md``.
+        variable_exchange
+            Let the target components exchange messages before the circuit (off by
+            default): each component's (normalised) window attends to the windows of all
+            components of the same series, with a learned query per component and step of
+            the cycle (TQNet's temporal query; one query per component without a cycle),
+            and what it reads is added to its window. The map back starts at zero, so a new
+            model forecasts as one without it. Costs ``O(C^2)`` per window in the number
+            of components ``C``; the model then forecasts series of exactly ``C``
+            components. See ``docs/architecture.md`` for its validation losses.
         torch_compile
             Run the circuit through :func:`torch.compile` (fewer, fused kernels: faster
             training on a GPU once compiled): ``True`` for the default ``"inductor"``
@@ -485,6 +495,7 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
             cycle_init=cycle_init,
             readout_init=readout_init,
             linear_init=_resolve_linear_init(linear_init, linear_skip, kwargs.get("likelihood")),
+            variable_exchange=variable_exchange,
         )
         # a deep copy: darts may keep and change the nested dicts of its keywords
         model_kwargs = {**copy.deepcopy(dict(DEFAULT_TRAINING)), **self.model_params}
