@@ -95,8 +95,9 @@ def overrides(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, 
 def model_kwargs(defaults: Mapping[str, Any], *layers: Mapping[str, Any] | None) -> dict[str, Any]:
     """A model's keyword arguments: registry ``defaults`` deep-merged with ``layers``.
 
-    Class names given as strings (``optimizer_cls: AdamW``) become classes and YAML lists of
-    motifs become tuples.
+    Class names given as strings (``optimizer_cls: AdamW``) become classes, a loss named
+    by its class (``loss_fn: L1Loss``) becomes an instance of it, and YAML lists of motifs
+    become tuples.
 
     Examples
     --------
@@ -108,9 +109,30 @@ def model_kwargs(defaults: Mapping[str, Any], *layers: Mapping[str, Any] | None)
     for key, module in _CLASS_KWARGS.items():
         if isinstance(kwargs.get(key), str):
             kwargs[key] = _resolve_class(key, kwargs[key], module)
+    if isinstance(kwargs.get("loss_fn"), str):
+        kwargs["loss_fn"] = _loss(kwargs["loss_fn"])
     if isinstance(kwargs.get("motifs"), list):  # YAML lists -> the tuple CircuitNet takes
         kwargs["motifs"] = tuple(kwargs["motifs"])
     return kwargs
+
+
+def _loss(name: str) -> Any:
+    """``loss_fn: L1Loss`` (a class of ``torch.nn``, or a dotted path) -> a new instance.
+
+    Examples
+    --------
+    >>> _loss("L1Loss")
+    L1Loss()
+    """
+    from torch import nn
+
+    cls = _resolve_class("loss_fn", name, "torch.nn")
+    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
+        raise ConfigError(
+            f"loss_fn={name!r} is not a torch loss module; give a class of torch.nn such as "
+            "MSELoss (darts' default), L1Loss or HuberLoss."
+        )
+    return cls()
 
 
 def _resolve_class(key: str, value: str, default_module: str) -> Any:

@@ -78,6 +78,11 @@ def test_cli_end_to_end_on_a_synthetic_ett_file(ett_folder, tmp_path, capsys):
         assert record["n_test_windows"] == split.n_windows(24) == 2857
         assert record["metric_scale"] == "standardised (train z-score)"
         assert record["split"]["borders"]["test_start"] == 11520 - 48
+        # the validation split scored as the test one: every window, in MSE, and the
+        # number darts' validation loss (MSE) of the restored epoch is
+        assert record["n_val_windows"] == split.n_windows(24, part="val") > 0
+        assert record["val_mse"] == pytest.approx(record["best_val_loss"], rel=0.02)
+        assert record["val_mae"] > 0 and record["val_mse"] != record["mse"]
         for field in (
             "mse",
             "mae",

@@ -102,6 +102,18 @@ def test_model_kwargs_merge_registry_defaults_once_and_deeply():
     assert deep_merge(None, {"x": {"y": 1}}) == {"x": {"y": 1}}
 
 
+def test_a_loss_is_named_by_its_torch_class():
+    import torch
+
+    assert isinstance(model_kwargs({}, {"loss_fn": "L1Loss"})["loss_fn"], torch.nn.L1Loss)
+    huber = model_kwargs({"loss_fn": "torch.nn.HuberLoss"})["loss_fn"]
+    assert isinstance(huber, torch.nn.HuberLoss)
+    with pytest.raises(ConfigError, match="no class 'MAE'"):
+        model_kwargs({}, {"loss_fn": "MAE"})
+    with pytest.raises(ConfigError, match=r"not a torch loss module.*L1Loss"):
+        model_kwargs({}, {"loss_fn": "torch.nn.functional.l1_loss"})
+
+
 def test_devices_are_parsed_once_for_every_command():
     parser = build_parser()
     assert parser.parse_args(["bench", "--models", "dlinear", "--devices", "0,1"]).devices == [0, 1]

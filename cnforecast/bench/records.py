@@ -69,6 +69,10 @@ RECORD_FIELDS: tuple[str, ...] = (
     "mse",
     "mae",
     "metric_scale",
+    # the same metrics on every window of the validation split (what choices are made on)
+    "n_val_windows",
+    "val_mse",
+    "val_mae",
     # cost
     "n_params",
     "n_train_windows",

@@ -191,6 +191,17 @@ def run_one(
             expected_windows=split.n_windows(horizon, part="test"),
             batch_size=config.eval_batch_size,
         )
+        # the validation split scored as the test split is: the number to choose on, in
+        # MSE whatever loss the model trained on
+        validation = evaluate(
+            model,
+            split.val,
+            lookback=lookback,
+            horizon=horizon,
+            expected_windows=split.n_windows(horizon, part="val"),
+            batch_size=config.eval_batch_size,
+            n_examples=0,
+        )
         memory, memory_kind = devices.peak_memory(devices.uses_cuda(model))
         n_params = training.count_parameters(model)
         device = devices.describe_device(model)
@@ -201,11 +212,13 @@ def run_one(
         result.examples.save(target)
         forecast_file = str(target.relative_to(out_dir))
     logger.info(
-        "run %s: MSE %.4f MAE %.4f over %d windows",
+        "run %s: MSE %.4f MAE %.4f over %d test windows (validation: %.4f, %.4f)",
         fields["run_id"],
         result.mse,
         result.mae,
         result.n_windows,
+        validation.mse,
+        validation.mae,
     )
     return new_record(
         **fields,
@@ -215,6 +228,9 @@ def run_one(
         n_test_windows=result.n_windows,
         mse=result.mse,
         mae=result.mae,
+        n_val_windows=validation.n_windows,
+        val_mse=validation.mse,
+        val_mae=validation.mae,
         n_params=n_params,
         n_train_windows=stats.n_train_windows,
         train_windows_per_epoch=stats.train_windows_per_epoch,
