@@ -134,5 +134,6 @@ def test_a_configuration_saved_before_a_field_existed_loads_as_the_model_it_was(
         "cycle_init": "mean",
         "readout_init": "random",
         "linear_init": "lstsq_far",
+        "variable_exchange": True,
     }[name]
     assert getattr(CircuitConfig.from_dict({name: other}), name) == other
