@@ -67,7 +67,6 @@ class VariableExchange(nn.Module):
             raise ValueError(f"d_model={d_model} must be divisible by n_heads={n_heads}")
         if cycle_length < 1:
             raise ValueError(f"cycle_length must be >= 1, got {cycle_length!r}")
-        self.lookback = lookback
         self.n_heads = n_heads
         self.cycle_length = cycle_length
         self.dropout = dropout
