@@ -183,24 +183,19 @@ def run_one(
             load_best=config.restore_best,
             max_train_windows=config.max_train_windows,
         )
-        result = evaluate(
-            model,
-            split.test,
-            lookback=lookback,
-            horizon=horizon,
-            expected_windows=split.n_windows(horizon, part="test"),
-            batch_size=config.eval_batch_size,
-        )
-        # the validation split scored as the test split is: the number to choose on, in
-        # MSE whatever loss the model trained on
-        validation = evaluate(
-            model,
-            split.val,
-            lookback=lookback,
-            horizon=horizon,
-            expected_windows=split.n_windows(horizon, part="val"),
-            batch_size=config.eval_batch_size,
-            n_examples=0,
+        # every window of the test split, and of the validation split scored the same way:
+        # the number to choose on, in MSE whatever loss the model trained on
+        result, validation = (
+            evaluate(
+                model,
+                getattr(split, part),
+                lookback=lookback,
+                horizon=horizon,
+                expected_windows=split.n_windows(horizon, part=part),
+                batch_size=config.eval_batch_size,
+                **extra,
+            )
+            for part, extra in (("test", {}), ("val", {"n_examples": 0}))
         )
         memory, memory_kind = devices.peak_memory(devices.uses_cuda(model))
         n_params = training.count_parameters(model)
