@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,6 +13,7 @@ from darts.metrics import mse
 from darts.models import NaiveSeasonal
 
 from cnforecast import CircuitNetModel
+from cnforecast.models import circuitnet as circuitnet_module
 from cnforecast.models.registry import MODELS
 
 TINY = dict(MODELS["circuitnet"].test_settings)
@@ -118,6 +121,67 @@ def test_reversible_instance_norm_is_on_by_default():
     assert CircuitNetModel(24, 6).pl_module_params["use_reversible_instance_norm"] is True
     off = CircuitNetModel(24, 6, use_reversible_instance_norm=False)
     assert off.pl_module_params["use_reversible_instance_norm"] is False
+
+
+# --- the training loss ----------------------------------------------------------------------
+
+
+def _criteria(model) -> set[type]:
+    module = model.model
+    return {type(module.criterion), type(module.train_criterion), type(module.val_criterion)}
+
+
+def test_the_default_loss_is_huber_and_a_given_one_replaces_it(quiet_trainer):
+    series = _hourly(np.sin(np.arange(100) / 3.0))
+    default = _tiny(quiet_trainer)
+    assert isinstance(default.pl_module_params["loss_fn"], torch.nn.HuberLoss)
+    assert _criteria(default.fit(series)) == {torch.nn.HuberLoss}
+    assert _criteria(_tiny(quiet_trainer, loss_fn=torch.nn.MSELoss()).fit(series)) == {
+        torch.nn.MSELoss
+    }
+    # two models never share the recipe's loss object
+    assert (
+        _tiny(quiet_trainer).pl_module_params["loss_fn"] is not default.pl_module_params["loss_fn"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("scale", "kwargs", "warns"),
+    [
+        (100.0, {}, True),
+        (1.0, {}, False),
+        (100.0, {"loss_fn": torch.nn.MSELoss()}, False),
+        (100.0, {"loss_fn": torch.nn.HuberLoss(delta=50.0)}, False),
+    ],
+)
+def test_unscaled_data_with_the_default_loss_is_warned_once(
+    quiet_trainer, monkeypatch, caplog, scale, kwargs, warns
+):
+    monkeypatch.setattr(circuitnet_module, "_loss_scale_warned", False)
+    series = _hourly(scale * np.sin(np.arange(100) / 3.0))
+    with caplog.at_level(logging.WARNING, logger=circuitnet_module.__name__):
+        _tiny(quiet_trainer, n_epochs=1, **kwargs).fit(series)
+        _tiny(quiet_trainer, n_epochs=1, **kwargs).fit(series)
+    found = [r.getMessage() for r in caplog.records if "HuberLoss()" in r.getMessage()]
+    assert len(found) == (1 if warns else 0), found
+    if warns:
+        assert "standard deviation 70.6" in found[0] and "Scaler" in found[0]
+
+
+def test_the_loss_survives_save_load_and_the_best_checkpoint(quiet_trainer, tmp_path):
+    """darts restores a checkpoint's loss only as ``criterion``: the module restores all three,
+    so that training after ``load_best`` or ``load_from_checkpoint`` keeps the default loss."""
+    series = _hourly(np.sin(np.arange(160) / 3.0))
+    trainer = {**quiet_trainer, "enable_checkpointing": True}
+    model = _tiny(
+        trainer, save_checkpoints=True, model_name="huber", work_dir=str(tmp_path), n_epochs=2
+    )
+    model.fit(series[:120], val_series=series[90:], load_best=True)
+    assert _criteria(model) == {torch.nn.HuberLoss}
+    restored = CircuitNetModel.load_from_checkpoint("huber", work_dir=str(tmp_path), best=True)
+    assert _criteria(restored) == {torch.nn.HuberLoss}
+    model.save(str(tmp_path / "m.pt"))
+    assert _criteria(CircuitNetModel.load(str(tmp_path / "m.pt"))) == {torch.nn.HuberLoss}
 
 
 # --- it learns ------------------------------------------------------------------------------

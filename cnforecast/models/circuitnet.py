@@ -77,6 +77,14 @@ class _CircuitNetModule(CircuitLayers, PLForecastingModule):
         self._start_cycle()
         self._start_linear_path()
 
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        super().on_load_checkpoint(checkpoint)
+        # darts restores the saved loss only as `criterion` and leaves the training and
+        # validation criteria at its own default (the squared error): a fit resumed from a
+        # checkpoint, or continued after `load_best`, must go on with the loss it started on
+        self.train_criterion = copy.deepcopy(self.criterion)
+        self.val_criterion = copy.deepcopy(self.criterion)
+
     def load_state_dict(self, *args, **kwargs):
         # weights loaded from a checkpoint or a saved model are trained ones: keep them
         self._linear_path_started = True
@@ -259,6 +267,33 @@ def _compile_backend(torch_compile: bool | str) -> bool | str:
     raise ValueError(f"torch_compile must be True, False or a backend name, got {torch_compile!r}.")
 
 
+#: Above this training standard deviation (of the widest component, in the series' own
+#: units), most errors exceed the default Huber loss's threshold of 1.0 and it trains
+#: almost on the absolute error: :func:`_warn_loss_scale` says so, once per process.
+LOSS_SCALE_WARNING = 3.0
+_loss_scale_warned = False
+
+
+def _warn_loss_scale(series: TimeSeries | Sequence[TimeSeries]) -> None:
+    """Warn (once) when the recipe's Huber loss meets unscaled data it was not chosen on."""
+    global _loss_scale_warned
+    if _loss_scale_warned:
+        return
+    items = [series] if isinstance(series, TimeSeries) else list(series)
+    largest = max(float(np.std(s.values(copy=False), axis=0).max()) for s in items)
+    if largest > LOSS_SCALE_WARNING:
+        _loss_scale_warned = True
+        logger.warning(
+            "the default loss, torch.nn.HuberLoss() (threshold 1.0), is the squared error "
+            "for errors below 1.0 in the series' own units and the absolute error above; a "
+            "training series here has a component of standard deviation %.3g, so training "
+            "is close to the absolute error. The recipe was chosen on standardised data: "
+            "scale the series (darts' Scaler; `cnforecast fit` does by default), or pass "
+            "loss_fn=torch.nn.HuberLoss(delta=...) or loss_fn=torch.nn.MSELoss().",
+            largest,
+        )
+
+
 _FIT_SIGNATURE = inspect.signature(MixedCovariatesTorchModel.fit)
 _PREDICT_SIGNATURE = inspect.signature(MixedCovariatesTorchModel.predict)
 
@@ -319,9 +354,12 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
         covariates over the horizon and static covariates are mixed into the read-out, per
         forecast step. Static covariates may be global (one row) or per component.
 
-        Training: unless given, ``n_epochs=10``, ``optimizer_kwargs={"lr": 1e-3}`` and an
+        Training: unless given, ``n_epochs=10``, ``optimizer_kwargs={"lr": 1e-3}``, an
         ``ExponentialLR`` schedule with ``gamma=0.5`` (the learning rate halves after every
-        epoch): the recipe behind the benchmark numbers (:data:`DEFAULT_TRAINING`).
+        epoch) and ``loss_fn=torch.nn.HuberLoss()`` (squared error within 1.0 of the target
+        in normalised units, absolute error beyond; ``torch.nn.MSELoss()`` gives the
+        squared error of 0.5 and earlier): the recipe behind the benchmark numbers
+        (:data:`DEFAULT_TRAINING`). A ``likelihood`` trains on its own loss instead.
 
         Parameters
         ----------
@@ -414,7 +452,7 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
             How the linear path starts: ``"random"``, ``nn.Linear``'s uniform start;
             ``"lstsq"``, the least-squares map from the (normalised, cycle-free) training
             windows to their horizons, computed before the first epoch (at most 1,000
-            batches; each window weighted as the loss weighs it), so that training corrects
+            batches; each window weighted as the squared error weighs it), so that training corrects
             a linear forecaster already in place. Only a new model's path is set: a
             retrained or loaded one keeps its own. Works with point forecasts and quantile
             regression. ``"lstsq_far"``: the same, only at the steps past the circuit's
@@ -607,6 +645,9 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
         for role in ("series", "past_covariates", "future_covariates", "val_series"):
             _check_finite(bound.get(role), role)
         self._check_series_length(series)
+        loss = self.pl_module_params.get("loss_fn")
+        if isinstance(loss, torch.nn.HuberLoss) and loss.delta == 1.0 and not self.likelihood:
+            _warn_loss_scale(series)
         if self.model_params.get("cycle_length") == "auto":
             self._resolve_auto_cycle(series)
         return super().fit(series, *args, **kwargs)
