@@ -356,10 +356,12 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
 
         Training: unless given, ``n_epochs=10``, ``optimizer_kwargs={"lr": 1e-3}``, an
         ``ExponentialLR`` schedule with ``gamma=0.5`` (the learning rate halves after every
-        epoch) and ``loss_fn=torch.nn.HuberLoss()`` (squared error within 1.0 of the target
-        in normalised units, absolute error beyond; ``torch.nn.MSELoss()`` gives the
-        squared error of 0.5 and earlier): the recipe behind the benchmark numbers
-        (:data:`DEFAULT_TRAINING`). A ``likelihood`` trains on its own loss instead.
+        epoch) and ``loss_fn=torch.nn.HuberLoss()`` (the squared error for errors below
+        1.0 in the series' own units, the absolute error above: scale the series, as the
+        benchmarks do, or a warning says that training is close to the absolute error;
+        ``torch.nn.MSELoss()`` gives the squared error of 0.5 and earlier): the recipe
+        behind the benchmark numbers (:data:`DEFAULT_TRAINING`). A ``likelihood`` trains on
+        its own loss instead.
 
         Parameters
         ----------
@@ -452,8 +454,8 @@ class CircuitNetModel(WindowsMixin, MixedCovariatesTorchModel):
             How the linear path starts: ``"random"``, ``nn.Linear``'s uniform start;
             ``"lstsq"``, the least-squares map from the (normalised, cycle-free) training
             windows to their horizons, computed before the first epoch (at most 1,000
-            batches; each window weighted as the squared error weighs it), so that training corrects
-            a linear forecaster already in place. Only a new model's path is set: a
+            batches; each window weighted as the squared error weighs it), so that training
+            corrects a linear forecaster already in place. Only a new model's path is set: a
             retrained or loaded one keeps its own. Works with point forecasts and quantile
             regression. ``"lstsq_far"``: the same, only at the steps past the circuit's
             (``readout_steps``), which the linear path forecasts alone; at horizons the

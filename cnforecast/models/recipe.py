@@ -10,9 +10,9 @@ from torch.optim.lr_scheduler import ExponentialLR
 
 #: The training recipe a user gets without asking (see ``docs/architecture.md``): Adam at
 #: lr 1e-3, halved after every epoch, for at most 10 epochs, on the Huber loss (threshold
-#: 1.0 in the normalised units the loss sees; since 0.6, before it the squared error). Any
-#: of these keywords given to ``CircuitNetModel`` replaces the default; a likelihood
-#: replaces the loss.
+#: 1.0 in the series' own units, chosen on standardised data; since 0.6, before it the
+#: squared error). Any of these keywords given to ``CircuitNetModel`` replaces the
+#: default; a likelihood replaces the loss.
 DEFAULT_TRAINING: MappingProxyType[str, Any] = MappingProxyType(
     {
         "n_epochs": 10,
