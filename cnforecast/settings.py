@@ -96,8 +96,8 @@ def model_kwargs(defaults: Mapping[str, Any], *layers: Mapping[str, Any] | None)
     """A model's keyword arguments: registry ``defaults`` deep-merged with ``layers``.
 
     Class names given as strings (``optimizer_cls: AdamW``) become classes, a loss named
-    by its class (``loss_fn: L1Loss``) becomes an instance of it, and YAML lists of motifs
-    become tuples.
+    by its class (``loss_fn: L1Loss``, or with arguments ``loss_fn: {name: HuberLoss,
+    delta: 0.5}``) becomes an instance of it, and YAML lists of motifs become tuples.
 
     Examples
     --------
@@ -109,30 +109,100 @@ def model_kwargs(defaults: Mapping[str, Any], *layers: Mapping[str, Any] | None)
     for key, module in _CLASS_KWARGS.items():
         if isinstance(kwargs.get(key), str):
             kwargs[key] = _resolve_class(key, kwargs[key], module)
-    if isinstance(kwargs.get("loss_fn"), str):
+    if isinstance(kwargs.get("loss_fn"), str | Mapping):
         kwargs["loss_fn"] = _loss(kwargs["loss_fn"])
     if isinstance(kwargs.get("motifs"), list):  # YAML lists -> the tuple CircuitNet takes
         kwargs["motifs"] = tuple(kwargs["motifs"])
     return kwargs
 
 
-def _loss(name: str) -> Any:
-    """``loss_fn: L1Loss`` (a class of ``torch.nn``, or a dotted path) -> a new instance.
+def _loss(setting: str | Mapping[str, Any]) -> Any:
+    """A loss setting -> a new instance: ``L1Loss`` (a class of ``torch.nn``, or a dotted
+    path), or a mapping of its ``name`` and keyword arguments, ``{name: HuberLoss, delta: 0.5}``.
+
+    The instance is tried once on a zero tensor, so an argument torch only checks when the
+    loss is computed (a negative ``delta``) is refused here, not after the first epoch.
 
     Examples
     --------
     >>> _loss("L1Loss")
     L1Loss()
+    >>> _loss({"name": "HuberLoss", "delta": 0.5}).delta
+    0.5
     """
+    import torch
     from torch import nn
 
+    if isinstance(setting, Mapping):
+        arguments = dict(setting)
+        name = arguments.pop("name", None)
+        if not isinstance(name, str):
+            raise ConfigError(
+                f"loss_fn={dict(setting)!r}: a loss given with arguments needs its class as "
+                "'name', e.g. {name: HuberLoss, delta: 0.5}"
+            )
+    else:
+        name, arguments = setting, {}
     cls = _resolve_class("loss_fn", name, "torch.nn")
     if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
         raise ConfigError(
             f"loss_fn={name!r} is not a torch loss module; give a class of torch.nn such as "
             "MSELoss (darts' default), L1Loss or HuberLoss."
         )
-    return cls()
+    try:
+        loss = cls(**arguments)
+        loss(torch.zeros(1), torch.zeros(1))
+    except (TypeError, ValueError, RuntimeError) as exc:
+        accepted = ", ".join(_loss_arguments(cls)) or "none"
+        raise ConfigError(
+            f"loss_fn {name} with arguments {arguments!r}: {exc} "
+            f"(the arguments {name} accepts: {accepted})"
+        ) from None
+    return loss
+
+
+def loss_setting(loss: Any) -> str | dict[str, Any]:
+    """The configuration form of a loss instance, the inverse of ``model_kwargs``' reading.
+
+    Its ``torch.nn`` class name (a dotted path for other classes), with the arguments that
+    differ from the class's defaults as a mapping; bench records and job manifests keep
+    this, so a ``HuberLoss(delta=0.5)`` run is told apart from a ``HuberLoss()`` one.
+
+    Examples
+    --------
+    >>> import torch
+    >>> loss_setting(torch.nn.HuberLoss()), loss_setting(torch.nn.HuberLoss(delta=0.5))
+    ('HuberLoss', {'name': 'HuberLoss', 'delta': 0.5})
+    """
+    from torch import nn
+
+    cls = type(loss)
+    in_torch = getattr(nn, cls.__name__, None) is cls
+    name = cls.__name__ if in_torch else f"{cls.__module__}.{cls.__qualname__}"
+    changed: dict[str, Any] = {}
+    for argument, default in _loss_arguments(cls).items():
+        value = getattr(loss, argument, default)
+        if not isinstance(value, bool | int | float | str | None):
+            changed[argument] = repr(value)  # a tensor weight: shown, not round-tripped
+        elif value != default:
+            changed[argument] = value
+    return {"name": name, **changed} if changed else name
+
+
+def _loss_arguments(cls: type) -> dict[str, Any]:
+    """The keyword arguments of a loss class with their defaults (torch's deprecated
+    ``size_average`` and ``reduce`` left out)."""
+    import inspect
+
+    try:
+        parameters = inspect.signature(cls).parameters.values()
+    except (TypeError, ValueError):
+        return {}
+    return {
+        p.name: p.default
+        for p in parameters
+        if p.default is not inspect.Parameter.empty and p.name not in ("size_average", "reduce")
+    }
 
 
 def _resolve_class(key: str, value: str, default_module: str) -> Any:

@@ -18,6 +18,7 @@ from cnforecast.bench.config import config_from_dict
 from cnforecast.bench.records import RECORD_FIELDS, new_record, read_records
 from cnforecast.cli.main import main
 from cnforecast.datasets import RatioSplit, standard_split, write_synthetic_dataset
+from cnforecast.errors import ConfigError
 from cnforecast.models.registry import MODELS
 
 CONFIGS = Path(__file__).resolve().parents[1] / "examples" / "configs"
@@ -292,3 +293,23 @@ def test_report_and_ablation_plot_from_records(tmp_path):
     plots = {p.name for p in make_plots(records, tmp_path, tmp_path / "plots")}
     assert plots == {"mse_by_model.png", "mse_vs_params.png", "ablation_motifs.png"}
     assert (tmp_path / "plots" / "ablation_motifs.png").stat().st_size > 1000
+
+
+def test_a_loss_with_arguments_is_recorded_as_a_config_names_it(tmp_path):
+    huber = {"name": "HuberLoss", "delta": 0.5}
+    cfg = _tiny_config(
+        tmp_path, [{"name": "dlinear", "preset": "test", "kwargs": {"loss_fn": huber}}]
+    )
+    (record,) = runner.run_benchmark(cfg, split_loader=_small_split)
+    assert record["status"] == "ok", record["error"]
+    assert record["model_kwargs"]["loss_fn"] == huber  # not "<...HuberLoss>": the delta kept
+
+
+def test_a_bad_loss_setting_fails_before_any_run(tmp_path):
+    bad = {"name": "HuberLoss", "delta": -1}
+    cfg = _tiny_config(
+        tmp_path, ["dlinear", {"name": "dlinear", "label": "x", "kwargs": {"loss_fn": bad}}]
+    )
+    with pytest.raises(ConfigError, match="HuberLoss with arguments"):
+        runner.run_benchmark(cfg, split_loader=_small_split)
+    assert not (tmp_path / "out" / runner.RECORDS_FILE).exists()

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from _jobs_data import make_frame, run_cli, write_config
+from _jobs_data import make_frame, model_kwargs, run_cli, write_config
 
 from cnforecast.cli.main import main
 from cnforecast.jobs.manifest import load_model_dir
@@ -17,7 +17,10 @@ from cnforecast.jobs.tabular import load_series
 def test_fit_end_to_end(tmp_path):
     data = tmp_path / "train.csv"
     make_frame(length=80).to_csv(data, index=False)
-    config = write_config(tmp_path / "model.yaml", epochs=5)
+    huber = {"name": "HuberLoss", "delta": 0.5}
+    config = write_config(
+        tmp_path / "model.yaml", epochs=5, model_kwargs={**model_kwargs(), "loss_fn": huber}
+    )
     out = tmp_path / "model"
     proc = run_cli(
         "fit",
@@ -46,8 +49,10 @@ def test_fit_end_to_end(tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["config"]["epochs"] == 2  # the flag overrides the config file
     assert manifest["model"]["params"]["n_epochs"] == 2
+    assert manifest["model"]["params"]["loss_fn"] == huber  # its argument kept, not a repr
     assert manifest["config"]["val_fraction"] == 0.2
     loaded = load_model_dir(out, inference_trainer_kwargs("cpu"))
+    assert loaded.model.model_params["loss_fn"].delta == 0.5
     forecasts = forecast_series(loaded, load_series(data, loaded.columns), 3)
     assert [len(f) for f in forecasts] == [3, 3]
     assert all(np.isfinite(f.values()).all() for f in forecasts)

@@ -14,7 +14,7 @@ from cnforecast.bench.config import load_config
 from cnforecast.cli.main import EXIT_USAGE, build_parser, exit_status
 from cnforecast.datasets import paths
 from cnforecast.errors import CnforecastError, ConfigError
-from cnforecast.settings import deep_merge, model_kwargs, overrides, parse_devices
+from cnforecast.settings import deep_merge, loss_setting, model_kwargs, overrides, parse_devices
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -175,3 +175,38 @@ def test_fit_flags_are_the_config_fields():
     argv = ["fit", "--data", "x.csv", "--out", "m", "--epochs", "3", "--batch-size", "8"]
     config = FitConfig(epochs=5, lr=0.01).with_flags(vars(parser.parse_args(argv)))
     assert (config.epochs, config.batch_size, config.lr) == (3, 8, 0.01)
+
+
+def test_a_loss_is_given_with_its_arguments_and_recorded_as_it_was_given():
+    import torch
+
+    huber = model_kwargs(
+        {"loss_fn": torch.nn.MSELoss()}, {"loss_fn": {"name": "HuberLoss", "delta": 0.5}}
+    )
+    assert isinstance(huber["loss_fn"], torch.nn.HuberLoss) and huber["loss_fn"].delta == 0.5
+    assert loss_setting(huber["loss_fn"]) == {"name": "HuberLoss", "delta": 0.5}
+    assert loss_setting(torch.nn.HuberLoss()) == "HuberLoss"
+    assert loss_setting(torch.nn.L1Loss(reduction="sum")) == {"name": "L1Loss", "reduction": "sum"}
+    # the recorded form reads back as the same loss
+    again = model_kwargs({}, {"loss_fn": loss_setting(huber["loss_fn"])})["loss_fn"]
+    assert type(again) is torch.nn.HuberLoss and again.delta == 0.5
+    assert (
+        model_kwargs({}, {"loss_fn": {"name": "torch.nn.SmoothL1Loss", "beta": 0.2}})[
+            "loss_fn"
+        ].beta
+        == 0.2
+    )
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"delta": 0.5}, r"needs its class as 'name'"),
+        ({"name": "HuberLoss", "delta": -1.0}, r"HuberLoss with arguments \{'delta': -1.0\}"),
+        ({"name": "HuberLoss", "beta": 0.5}, r"accepts: reduction, delta"),
+        ({"name": "MAE"}, r"no class 'MAE'"),
+    ],
+)
+def test_a_bad_loss_setting_says_what_is_wrong(setting, message):
+    with pytest.raises(ConfigError, match=message):
+        model_kwargs({}, {"loss_fn": setting})

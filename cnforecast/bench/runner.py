@@ -31,6 +31,7 @@ from cnforecast.engine.evaluation import SplitLike, evaluate
 from cnforecast.engine.grid import run_grid
 from cnforecast.engine.provenance import git_commit
 from cnforecast.models.registry import ModelSpec, get_model_spec
+from cnforecast.settings import loss_setting
 
 __all__ = [
     "FORECASTS_DIR",
@@ -162,6 +163,8 @@ def run_one(
         callbacks=[training.EpochTimer()],
     )
     recorded_kwargs = {**kwargs, "random_state": seed}
+    if kwargs.get("loss_fn") is not None:  # as a config names it, arguments included
+        recorded_kwargs["loss_fn"] = loss_setting(kwargs["loss_fn"])
     with tempfile.TemporaryDirectory(prefix="cnforecast-bench-") as work_dir:
         kwargs.update(
             pl_trainer_kwargs=training.merge_trainer_kwargs(
@@ -287,6 +290,9 @@ def run_benchmark(
     ------
     cnforecast.models.registry.UnknownModelError
         A model name is not in the registry (checked before anything runs).
+    cnforecast.errors.ConfigError
+        A model's settings cannot be read, e.g. a loss with an argument it does not take
+        (checked before anything runs).
     cnforecast.datasets.UnknownDatasetError
         With the default loader, a data-set name that is not registered (checked first).
     """
@@ -295,6 +301,8 @@ def run_benchmark(
     git_commit()  # the source tree's commit as the runs start, kept for their records
     # Unknown names are a configuration error: fail before training anything.
     specs = {m.label: get_model_spec(m.name) for m in config.models}
+    for m in config.models:  # a bad setting (a loss's argument, a class name) too
+        m.resolved_kwargs(specs[m.label].defaults, specs[m.label].test_settings, config.max_epochs)
     done: set[tuple[Any, ...]] = set()
     if resume and records_path.exists():
         done = {

@@ -49,6 +49,7 @@ from cnforecast.jobs.errors import ModelDirError
 from cnforecast.jobs.forecaster import Forecaster
 from cnforecast.jobs.scaling import BundleScaler
 from cnforecast.jobs.tabular import ColumnSpec
+from cnforecast.settings import loss_setting
 
 if TYPE_CHECKING:
     from darts.models.forecasting.torch_forecasting_model import TorchForecastingModel
@@ -106,6 +107,8 @@ def build_manifest(
     on data with a time zone where the model had none, or the other way round, are refused.
     """
     params = {k: v for k, v in model.model_params.items() if k != "pl_trainer_kwargs"}
+    if params.get("loss_fn") is not None:  # as a config names it, arguments included
+        params["loss_fn"] = loss_setting(params["loss_fn"])
     cls = type(model)
     return {
         "format": FORMAT_NAME,
