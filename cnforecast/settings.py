@@ -120,7 +120,7 @@ def _loss(setting: str | Mapping[str, Any]) -> Any:
     """A loss setting -> a new instance: ``L1Loss`` (a class of ``torch.nn``, or a dotted
     path), or a mapping of its ``name`` and keyword arguments, ``{name: HuberLoss, delta: 0.5}``.
 
-    The instance is tried once on a zero tensor, so an argument torch only checks when the
+    The instance is tried once on a zero batch, so an argument torch only checks when the
     loss is computed (a negative ``delta``) is refused here, not after the first epoch.
 
     Examples
@@ -151,7 +151,8 @@ def _loss(setting: str | Mapping[str, Any]) -> Any:
         )
     try:
         loss = cls(**arguments)
-        loss(torch.zeros(1), torch.zeros(1))
+        batch = torch.zeros(1, 1, 1)  # (batch, time, component), as darts calls a loss
+        loss(batch, batch)
     except (TypeError, ValueError, RuntimeError) as exc:
         accepted = ", ".join(_loss_arguments(cls)) or "none"
         raise ConfigError(
