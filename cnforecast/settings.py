@@ -109,8 +109,14 @@ def model_kwargs(defaults: Mapping[str, Any], *layers: Mapping[str, Any] | None)
     for key, module in _CLASS_KWARGS.items():
         if isinstance(kwargs.get(key), str):
             kwargs[key] = _resolve_class(key, kwargs[key], module)
-    if isinstance(kwargs.get("loss_fn"), str | Mapping):
-        kwargs["loss_fn"] = _loss(kwargs["loss_fn"])
+    loss = kwargs.get("loss_fn")
+    if isinstance(loss, str | Mapping):
+        kwargs["loss_fn"] = _loss(loss)
+    elif loss is not None and not callable(loss):  # a YAML number or list
+        raise ConfigError(
+            f"loss_fn={loss!r} is not a loss; give its torch.nn class (loss_fn: L1Loss) or "
+            "the class with its arguments (loss_fn: {name: HuberLoss, delta: 0.5})"
+        )
     if isinstance(kwargs.get("motifs"), list):  # YAML lists -> the tuple CircuitNet takes
         kwargs["motifs"] = tuple(kwargs["motifs"])
     return kwargs

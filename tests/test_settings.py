@@ -205,6 +205,8 @@ def test_a_loss_is_given_with_its_arguments_and_recorded_as_it_was_given():
         ({"name": "HuberLoss", "delta": -1.0}, r"HuberLoss with arguments \{'delta': -1.0\}"),
         ({"name": "HuberLoss", "beta": 0.5}, r"accepts: reduction, delta"),
         ({"name": "MAE"}, r"no class 'MAE'"),
+        (3, r"loss_fn=3 is not a loss"),
+        (["HuberLoss"], r"is not a loss.*\{name: HuberLoss, delta: 0.5\}"),
     ],
 )
 def test_a_bad_loss_setting_says_what_is_wrong(setting, message):
